@@ -1,0 +1,161 @@
+"""Stateless GAN loss and penalty functions.
+
+Every function takes raw network outputs (logits or critic scores) and returns
+a float32 scalar: the mean over the batch. Inputs in a lower precision (mixed
+precision training) are cast to float32 first, so that the losses themselves are
+always computed in float32.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+
+import tensorflow as tf
+
+__all__ = [
+    "gradient_penalty",
+    "minimax_discriminator_loss",
+    "minimax_generator_loss",
+    "mutual_information_loss",
+    "non_saturating_generator_loss",
+    "wasserstein_discriminator_loss",
+    "wasserstein_generator_loss",
+]
+
+_LOG_2PI = math.log(2.0 * math.pi)
+
+
+def _f32(x: tf.Tensor) -> tf.Tensor:
+    return tf.cast(x, tf.float32)
+
+
+def minimax_discriminator_loss(real_logits: tf.Tensor, fake_logits: tf.Tensor) -> tf.Tensor:
+    """Discriminator loss of the original GAN (Goodfellow et al. 2014, eq. 1).
+
+    ``-[log D(x) + log(1 - D(G(z)))]`` with ``D = sigmoid(logits)``, averaged over
+    the batch, computed stably as ``softplus(-real) + softplus(fake)``.
+    """
+    real_logits, fake_logits = _f32(real_logits), _f32(fake_logits)
+    return tf.reduce_mean(tf.nn.softplus(-real_logits)) + tf.reduce_mean(
+        tf.nn.softplus(fake_logits)
+    )
+
+
+def minimax_generator_loss(fake_logits: tf.Tensor) -> tf.Tensor:
+    """Saturating generator loss of the original minimax game (Goodfellow et al. 2014).
+
+    ``log(1 - D(G(z)))``, minimised by the generator. Its gradient vanishes when
+    the discriminator wins, which is why the package trains with
+    :func:`non_saturating_generator_loss`; this one is provided for completeness.
+    """
+    return -tf.reduce_mean(tf.nn.softplus(_f32(fake_logits)))
+
+
+def non_saturating_generator_loss(fake_logits: tf.Tensor) -> tf.Tensor:
+    """Non-saturating generator loss (Goodfellow et al. 2014, section 3).
+
+    ``-log D(G(z))``, computed stably as ``softplus(-fake_logits)``.
+    """
+    return tf.reduce_mean(tf.nn.softplus(-_f32(fake_logits)))
+
+
+def wasserstein_discriminator_loss(real_scores: tf.Tensor, fake_scores: tf.Tensor) -> tf.Tensor:
+    """Critic loss of the Wasserstein GAN (Arjovsky et al. 2017; Gulrajani et al. 2017).
+
+    ``E[D(G(z))] - E[D(x)]``: minimising it maximises the critic's estimate of
+    the Wasserstein-1 distance. The gradient penalty is added separately.
+    """
+    return tf.reduce_mean(_f32(fake_scores)) - tf.reduce_mean(_f32(real_scores))
+
+
+def wasserstein_generator_loss(fake_scores: tf.Tensor) -> tf.Tensor:
+    """Generator loss of the Wasserstein GAN (Arjovsky et al. 2017): ``-E[D(G(z))]``."""
+    return -tf.reduce_mean(_f32(fake_scores))
+
+
+def gradient_penalty(
+    critic: Callable[[tf.Tensor], tf.Tensor],
+    real: tf.Tensor,
+    fake: tf.Tensor,
+    alpha: tf.Tensor,
+    *,
+    epsilon: float = 1e-12,
+) -> tf.Tensor:
+    """Two-sided gradient penalty of WGAN-GP (Gulrajani et al. 2017, algorithm 1).
+
+    ``E[(||grad_x D(x_hat)||_2 - 1)^2]`` at ``x_hat = real + alpha * (fake - real)``.
+
+    Args:
+        critic: maps a batch of images to scores (for example the critic model
+            called with ``training=True``).
+        real: real images ``(batch, ...)``.
+        fake: generated images, same shape as ``real``.
+        alpha: interpolation coefficients, one per sample, broadcastable to
+            ``real`` (shape ``(batch, 1, 1, 1)`` for images) and drawn uniformly
+            in [0, 1] by the caller.
+        epsilon: added under the square root so that the norm has a finite
+            gradient where the input gradient is exactly zero.
+
+    Returns:
+        The unweighted penalty (multiply by ``gp_weight``, lambda in the paper).
+    """
+    real = _f32(real)
+    fake = _f32(fake)
+    interpolated = real + _f32(alpha) * (fake - real)
+    with tf.GradientTape() as tape:
+        tape.watch(interpolated)
+        scores = _f32(critic(interpolated))
+    grads = tape.gradient(scores, interpolated)
+    axes = list(range(1, len(grads.shape)))
+    norms = tf.sqrt(tf.reduce_sum(tf.square(_f32(grads)), axis=axes) + epsilon)
+    return tf.reduce_mean(tf.square(norms - 1.0))
+
+
+def mutual_information_loss(
+    categorical_codes: Sequence[tf.Tensor] | tf.Tensor,
+    categorical_logits: Sequence[tf.Tensor] | tf.Tensor,
+    continuous_codes: tf.Tensor | None = None,
+    continuous_mean: tf.Tensor | None = None,
+    continuous_log_std: tf.Tensor | None = None,
+) -> tf.Tensor:
+    """InfoGAN's variational mutual-information loss (Chen et al. 2016, eq. 5).
+
+    The negative of the lower bound ``L_I(G, Q)`` up to the constant code
+    entropy ``H(c)``: the cross-entropy between each categorical code and Q's
+    prediction, plus the Gaussian negative log-likelihood of each continuous
+    code under Q's factored Gaussian. Both G and Q minimise it.
+
+    Args:
+        categorical_codes: one-hot codes ``(batch, k)``, one tensor per code
+            (a single tensor is one code); may be empty.
+        categorical_logits: Q's logits, matching ``categorical_codes``.
+        continuous_codes: ``(batch, n)`` codes, or None when there are none.
+        continuous_mean: Q's predicted means ``(batch, n)``.
+        continuous_log_std: Q's predicted log standard deviations; None fixes
+            the standard deviation at 1, as in the paper's MNIST experiments.
+
+    Returns:
+        Sum over codes of the batch-mean loss of each code.
+    """
+    if isinstance(categorical_codes, tf.Tensor):
+        categorical_codes = [categorical_codes]
+    if isinstance(categorical_logits, tf.Tensor):
+        categorical_logits = [categorical_logits]
+    if len(categorical_codes) != len(categorical_logits):
+        raise ValueError(
+            f"Got {len(categorical_codes)} categorical codes but "
+            f"{len(categorical_logits)} logit tensors."
+        )
+    total = tf.constant(0.0, tf.float32)
+    for codes, logits in zip(categorical_codes, categorical_logits):
+        total += tf.reduce_mean(
+            tf.nn.softmax_cross_entropy_with_logits(labels=_f32(codes), logits=_f32(logits))
+        )
+    if continuous_codes is not None and continuous_codes.shape[-1] != 0:
+        codes = _f32(continuous_codes)
+        mean = _f32(continuous_mean)
+        log_std = tf.zeros_like(mean) if continuous_log_std is None else _f32(continuous_log_std)
+        nll = log_std + 0.5 * tf.square((codes - mean) * tf.exp(-log_std)) + 0.5 * _LOG_2PI
+        total += tf.reduce_mean(tf.reduce_sum(nll, axis=-1))
+    return total

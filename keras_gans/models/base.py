@@ -1,0 +1,311 @@
+"""What the four GANs share: networks, optimizers, trackers, randomness, config."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from keras_gans import networks
+
+_SEED_STATE_KEY = "seed_generator_state"
+
+
+def resolve_jit_compile(jit_compile: bool | str) -> bool:
+    """Resolve ``"auto"`` to XLA on GPU/TPU and off on CPU or under a distribution strategy.
+
+    On the 2-core CPU this package is developed on, XLA made a WGAN-GP step about
+    2x slower; XLA inside ``tf.distribute`` replicas fails to find per-replica
+    resources. ``True`` and ``False`` are returned unchanged.
+    """
+    if jit_compile != "auto":
+        return bool(jit_compile)
+    if tf.distribute.has_strategy() and tf.distribute.get_strategy().num_replicas_in_sync > 1:
+        return False
+    accelerators = tf.config.list_logical_devices("GPU") + tf.config.list_logical_devices("TPU")
+    return bool(accelerators)
+
+
+class BaseGAN(keras.Model):
+    """Base class of the GAN models: a generator, a discriminator and two optimizers.
+
+    Subclasses set ``tracker_names`` and ``default_latent_dim``, build their
+    default networks in ``default_generator``/``default_discriminator``, choose
+    their paper's optimizers in ``default_optimizers`` and write ``train_step``.
+
+    Calling the model runs the generator, so ``model(z)`` and ``model.predict(z)``
+    return images in [-1, 1].
+    """
+
+    tracker_names: tuple[str, ...] = ("d_loss", "g_loss", "real_score", "fake_score")
+    default_latent_dim: int = 100
+
+    def __init__(
+        self,
+        generator: keras.Model | None = None,
+        discriminator: keras.Model | None = None,
+        *,
+        latent_dim: int | None = None,
+        image_shape: Sequence[int] = (28, 28, 1),
+        seed: int | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        latent_dim = self.default_latent_dim if latent_dim is None else latent_dim
+        if not isinstance(latent_dim, (int, np.integer)) or latent_dim < 1:
+            raise ValueError(f"latent_dim must be a positive integer, got {latent_dim!r}")
+        self.latent_dim = int(latent_dim)
+        self.seed = seed
+        if generator is None or discriminator is None:
+            self.image_shape = networks.validate_image_shape(image_shape)
+        else:
+            self.image_shape = tuple(int(d) for d in image_shape)
+        self.generator = generator if generator is not None else self.default_generator()
+        self.discriminator = (
+            discriminator if discriminator is not None else self.default_discriminator()
+        )
+        self.seed_generator = keras.random.SeedGenerator(seed, name="seed_generator")
+        self.trackers = {name: keras.metrics.Mean(name=name) for name in self.tracker_names}
+        self.g_optimizer: keras.optimizers.Optimizer | None = None
+        self.d_optimizer: keras.optimizers.Optimizer | None = None
+        self._gan_compile_config: dict[str, Any] | None = None
+
+    # ----------------------------------------------------------------- networks
+    @property
+    def generator_input_dim(self) -> int:
+        """Width of the generator's input vector (the noise, plus codes for InfoGAN)."""
+        return self.latent_dim
+
+    def default_generator(self) -> keras.Model:
+        """Build the default generator for ``image_shape``."""
+        raise NotImplementedError
+
+    def default_discriminator(self) -> keras.Model:
+        """Build the default discriminator (critic) for ``image_shape``."""
+        raise NotImplementedError
+
+    def default_optimizers(self) -> tuple[keras.optimizers.Optimizer, keras.optimizers.Optimizer]:
+        """The paper's (generator, discriminator) optimizers, used for ``"auto"``."""
+        return (
+            keras.optimizers.Adam(2e-4, beta_1=0.5, name="g_adam"),
+            keras.optimizers.Adam(2e-4, beta_1=0.5, name="d_adam"),
+        )
+
+    def call(self, z: tf.Tensor, training: bool = False) -> tf.Tensor:
+        """Run the generator: latent vectors in, images in [-1, 1] out."""
+        return self.generator(z, training=training)
+
+    def build(self, input_shape: Any = None) -> None:
+        """Create the variables of both networks, and of both optimizers once compiled.
+
+        ``fit`` never builds a GAN wrapper by itself; saving, restoring and
+        distribution strategies need every variable to exist up front.
+        """
+        if not self.generator.built:
+            self.generator(tf.zeros((1, self.generator_input_dim)), training=False)
+        if not self.discriminator.built:
+            self.discriminator(tf.zeros((1, *self.image_shape)), training=False)
+        self.built = True
+        self._build_optimizers()
+
+    def _build_optimizers(self) -> None:
+        if self.g_optimizer is not None and not self.g_optimizer.built:
+            self.g_optimizer.build(self.generator.trainable_variables)
+        if self.d_optimizer is not None and not self.d_optimizer.built:
+            self.d_optimizer.build(self.discriminator.trainable_variables)
+
+    def get_build_config(self) -> dict[str, Any] | None:
+        """Tell ``load_model`` to call :meth:`build` before restoring the weights."""
+        return {"input_shape": (None, self.generator_input_dim)} if self.built else None
+
+    def build_from_config(self, config: dict[str, Any]) -> None:
+        """Rebuild the networks on load (see :meth:`get_build_config`)."""
+        if config:
+            self.build()
+
+    # ------------------------------------------------------------------ compile
+    def compile(
+        self,
+        g_optimizer: keras.optimizers.Optimizer | str | dict = "auto",
+        d_optimizer: keras.optimizers.Optimizer | str | dict = "auto",
+        *,
+        jit_compile: bool | str = "auto",
+        steps_per_execution: int = 1,
+        run_eagerly: bool = False,
+    ) -> None:
+        """Configure training: one optimizer per network.
+
+        Args:
+            g_optimizer: generator optimizer, an identifier ``keras.optimizers.get``
+                accepts, or ``"auto"`` for the paper's choice.
+            d_optimizer: discriminator optimizer, likewise.
+            jit_compile: ``True``/``False`` for XLA, or ``"auto"``: on with a
+                GPU/TPU, off on CPU and under a multi-replica strategy.
+            steps_per_execution: batches run per compiled call.
+            run_eagerly: debug the train step eagerly.
+        """
+        defaults = self.default_optimizers()
+        g_opt = defaults[0] if g_optimizer == "auto" else keras.optimizers.get(g_optimizer)
+        d_opt = defaults[1] if d_optimizer == "auto" else keras.optimizers.get(d_optimizer)
+        if g_opt is d_opt:
+            raise ValueError("g_optimizer and d_optimizer must be two different optimizer objects")
+        if keras.config.dtype_policy().name == "mixed_float16":
+            # Loss scaling: each train step passes its loss through scale_loss.
+            g_opt, d_opt = (
+                o
+                if isinstance(o, keras.optimizers.LossScaleOptimizer)
+                else keras.optimizers.LossScaleOptimizer(o, name=f"{prefix}_loss_scale")
+                for o, prefix in ((g_opt, "g"), (d_opt, "d"))
+            )
+        # optimizer=None keeps Keras from creating an unused default optimizer.
+        super().compile(
+            optimizer=None,
+            jit_compile=resolve_jit_compile(jit_compile),
+            steps_per_execution=steps_per_execution,
+            run_eagerly=run_eagerly,
+        )
+        self._loss_tracker = None
+        self.g_optimizer = g_opt
+        self.d_optimizer = d_opt
+        self._gan_compile_config = {
+            "g_optimizer": keras.saving.serialize_keras_object(g_opt),
+            "d_optimizer": keras.saving.serialize_keras_object(d_opt),
+            "jit_compile": jit_compile,
+            "steps_per_execution": steps_per_execution,
+            "run_eagerly": run_eagerly,
+        }
+        self.build()
+
+    def get_compile_config(self) -> dict[str, Any] | None:
+        """The arguments of :meth:`compile`, so that ``load_model`` recompiles the model."""
+        return self._gan_compile_config
+
+    def compile_from_config(self, config: dict[str, Any]) -> None:
+        """Recompile from :meth:`get_compile_config` (called by ``load_model``)."""
+        config = dict(config)
+        for key in ("g_optimizer", "d_optimizer"):
+            config[key] = keras.saving.deserialize_keras_object(config[key])
+        self.compile(**config)
+
+    @property
+    def metrics(self) -> list[keras.metrics.Metric]:
+        """The loss trackers, reset by ``fit`` at each epoch."""
+        return list(self.trackers.values())
+
+    # ------------------------------------------------------------ randomness
+    def _seed(self, seed: Any = None) -> Any:
+        return self.seed_generator if seed is None else seed
+
+    def sample_noise(self, batch_size: int | tf.Tensor, seed: Any = None) -> tf.Tensor:
+        """Draw standard-normal noise ``(batch_size, latent_dim)``.
+
+        From the model's seed generator, or from ``seed`` (an int or a
+        ``SeedGenerator``) when given.
+        """
+        return keras.random.normal((batch_size, self.latent_dim), seed=self._seed(seed))
+
+    def sample_generator_inputs(self, batch_size: int | tf.Tensor, seed: Any = None) -> tf.Tensor:
+        """Draw a batch of full generator inputs (noise, plus codes for InfoGAN)."""
+        return self.sample_noise(batch_size, seed)
+
+    def generate(
+        self, num_images: int, seed: int | None = None, batch_size: int = 256
+    ) -> np.ndarray:
+        """Generate ``num_images`` images in [-1, 1] as a NumPy array ``(n, H, W, C)``.
+
+        With ``seed`` the draw is reproducible and leaves the model's own seed
+        generator untouched; without it, the model's seed generator advances.
+        """
+        if num_images < 1:
+            raise ValueError(f"num_images must be positive, got {num_images}")
+        z = self.sample_generator_inputs(
+            num_images, None if seed is None else keras.random.SeedGenerator(seed)
+        )
+        out = [
+            keras.ops.convert_to_numpy(self.generator(z[i : i + batch_size], training=False))
+            for i in range(0, num_images, batch_size)
+        ]
+        return np.concatenate(out).astype(np.float32)
+
+    # ------------------------------------------------------- training helpers
+    @staticmethod
+    def real_images(data: Any) -> tf.Tensor:
+        """The images of a batch that may be ``images`` or ``(images, labels, ...)``."""
+        if isinstance(data, (tuple, list)):
+            data = data[0]
+        if isinstance(data, dict):
+            data = data["image"]
+        return tf.cast(data, tf.float32)
+
+    def _minimize(
+        self,
+        optimizer: keras.optimizers.Optimizer,
+        variables: Sequence[tf.Variable],
+        loss_fn: Callable[[], tuple[tf.Tensor, dict[str, tf.Tensor]]],
+    ) -> dict[str, tf.Tensor]:
+        """One gradient step of ``optimizer`` on ``variables``.
+
+        ``loss_fn`` runs inside the tape and returns ``(loss, terms)``. The loss
+        is divided by the number of replicas (gradients are summed across
+        replicas, so this keeps the global-batch mean) and goes through the
+        optimizer's loss scaling (a no-op unless mixed_float16).
+        """
+        with tf.GradientTape() as tape:
+            loss, terms = loss_fn()
+            replicas = tf.distribute.get_strategy().num_replicas_in_sync
+            scaled = optimizer.scale_loss(loss / replicas if replicas > 1 else loss)
+        grads = tape.gradient(scaled, variables)
+        optimizer.apply_gradients(zip(grads, variables))
+        return terms
+
+    def _log(self, values: dict[str, tf.Tensor]) -> dict[str, tf.Tensor]:
+        for name, value in values.items():
+            self.trackers[name].update_state(value)
+        return {name: tracker.result() for name, tracker in self.trackers.items()}
+
+    # --------------------------------------------------------------- saving
+    def _all_seed_generators(self) -> list[keras.random.SeedGenerator]:
+        """The model's and every sublayer's seed generators (dropout...), in a fixed order."""
+        generators = []
+        for layer in self._flatten_layers(include_self=True):
+            generators.extend(getattr(layer, "_seed_generators", []))
+        return generators
+
+    def save_own_variables(self, store: Any) -> None:
+        """Save the state of every seed generator, which Keras does not save by itself.
+
+        Without it, a reloaded model would draw different noise (and dropout
+        masks) than the model it was saved from.
+        """
+        for i, generator in enumerate(self._all_seed_generators()):
+            store[f"{_SEED_STATE_KEY}_{i}"] = keras.ops.convert_to_numpy(generator.state)
+
+    def load_own_variables(self, store: Any) -> None:
+        """Restore the seed generator states saved by :meth:`save_own_variables`."""
+        keys = set(store.keys())
+        for i, generator in enumerate(self._all_seed_generators()):
+            if f"{_SEED_STATE_KEY}_{i}" in keys:
+                generator.state.assign(np.asarray(store[f"{_SEED_STATE_KEY}_{i}"]))
+
+    def get_config(self) -> dict[str, Any]:
+        """Serializable configuration, networks included."""
+        config = super().get_config()
+        config.update(
+            generator=keras.saving.serialize_keras_object(self.generator),
+            discriminator=keras.saving.serialize_keras_object(self.discriminator),
+            latent_dim=self.latent_dim,
+            image_shape=list(self.image_shape),
+            seed=self.seed,
+        )
+        return config
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> BaseGAN:
+        """Inverse of :meth:`get_config`."""
+        config = dict(config)
+        for key in ("generator", "discriminator"):
+            config[key] = keras.saving.deserialize_keras_object(config[key])
+        return cls(**config)

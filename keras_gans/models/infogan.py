@@ -1,0 +1,181 @@
+"""InfoGAN (Chen et al. 2016): a GAN whose latent codes are kept recoverable by Q."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from keras_gans import losses, networks
+from keras_gans.models.base import BaseGAN
+
+
+@keras.saving.register_keras_serializable(package="keras_gans")
+class InfoGAN(BaseGAN):
+    """InfoGAN: noise plus categorical and continuous codes, and an auxiliary Q head.
+
+    The generator input is ``[noise (latent_dim), one-hot categorical codes,
+    continuous codes]``. The discriminator returns ``[logits, categorical_logits,
+    continuous_mean]``: its body is shared by the real/fake head and the Q head.
+    The mutual-information loss (:func:`keras_gans.losses.mutual_information_loss`,
+    weighted by ``info_weight``) is minimised by the generator in its step and by
+    Q (with the shared body) in the discriminator step, as in the paper's
+    reference implementation.
+
+    Args:
+        categorical_codes: number of categories of each categorical code.
+        continuous_codes: number of continuous codes, uniform in [-1, 1].
+        info_weight: lambda, weight of the mutual-information loss.
+        **kwargs: as :class:`keras_gans.models.base.BaseGAN`.
+    """
+
+    tracker_names = ("d_loss", "g_loss", "info_loss", "real_score", "fake_score")
+    default_latent_dim = 62
+
+    def __init__(
+        self,
+        *args: Any,
+        categorical_codes: Sequence[int] = (10,),
+        continuous_codes: int = 2,
+        info_weight: float = 1.0,
+        **kwargs: Any,
+    ) -> None:
+        categorical_codes = tuple(int(k) for k in categorical_codes)
+        if any(k < 2 for k in categorical_codes):
+            raise ValueError(
+                f"each categorical code needs at least 2 categories, got {categorical_codes}"
+            )
+        if not isinstance(continuous_codes, (int, np.integer)) or continuous_codes < 0:
+            raise ValueError(
+                f"continuous_codes must be a non-negative integer, got {continuous_codes!r}"
+            )
+        if not categorical_codes and not continuous_codes:
+            raise ValueError("InfoGAN needs at least one categorical or continuous code")
+        if not info_weight >= 0:
+            raise ValueError(f"info_weight must be non-negative, got {info_weight!r}")
+        self.categorical_codes = categorical_codes
+        self.continuous_codes = int(continuous_codes)
+        self.info_weight = float(info_weight)
+        super().__init__(*args, **kwargs)
+
+    @property
+    def generator_input_dim(self) -> int:
+        """Noise, then the one-hot categorical codes, then the continuous codes."""
+        return self.latent_dim + sum(self.categorical_codes) + self.continuous_codes
+
+    def default_generator(self) -> keras.Model:
+        """Convolutional generator over the noise and codes."""
+        return networks.dcgan_generator(self.generator_input_dim, self.image_shape)
+
+    def default_discriminator(self) -> keras.Model:
+        """Convolutional discriminator with a Q head (``networks.infogan_discriminator``)."""
+        return networks.infogan_discriminator(
+            self.image_shape,
+            categorical_codes=self.categorical_codes,
+            continuous_codes=self.continuous_codes,
+        )
+
+    # --------------------------------------------------------------- codes
+    def sample_codes(
+        self, batch_size: int | tf.Tensor, seed: Any = None
+    ) -> tuple[tf.Tensor, tf.Tensor]:
+        """Draw codes: int32 category indices ``(b, n_cat)`` and continuous ``(b, n_cont)``."""
+        seed = self._seed(seed)
+        categorical = [
+            keras.random.randint((batch_size, 1), 0, k, seed=seed, dtype="int32")
+            for k in self.categorical_codes
+        ]
+        categorical = (
+            tf.concat(categorical, axis=1) if categorical else tf.zeros((batch_size, 0), tf.int32)
+        )
+        continuous = keras.random.uniform((batch_size, self.continuous_codes), -1.0, 1.0, seed=seed)
+        return categorical, continuous
+
+    def generator_inputs(
+        self, noise: tf.Tensor, categorical: tf.Tensor, continuous: tf.Tensor
+    ) -> tf.Tensor:
+        """Assemble the generator input from noise, categorical indices and continuous codes.
+
+        Use it to draw latent traversals: fix the noise, vary one code.
+        """
+        noise = tf.convert_to_tensor(noise, tf.float32)
+        categorical = tf.convert_to_tensor(categorical, tf.int32)
+        continuous = tf.convert_to_tensor(continuous, tf.float32)
+        one_hots = [tf.one_hot(categorical[:, i], k) for i, k in enumerate(self.categorical_codes)]
+        return tf.concat([noise, *one_hots, continuous], axis=1)
+
+    def sample_generator_inputs(self, batch_size: int | tf.Tensor, seed: Any = None) -> tf.Tensor:
+        """Noise and randomly drawn codes, assembled into generator inputs."""
+        seed = self._seed(seed)
+        noise = self.sample_noise(batch_size, seed)
+        return self.generator_inputs(noise, *self.sample_codes(batch_size, seed))
+
+    def split_categorical(self, one_hot_or_logits: tf.Tensor) -> list[tf.Tensor]:
+        """Split concatenated categorical one-hots or logits into one tensor per code."""
+        if not self.categorical_codes:
+            return []
+        return tf.split(one_hot_or_logits, list(self.categorical_codes), axis=-1)
+
+    def _info_loss(
+        self, z: tf.Tensor, q_categorical: tf.Tensor, q_continuous: tf.Tensor
+    ) -> tf.Tensor:
+        n_cat = sum(self.categorical_codes)
+        codes = z[:, self.latent_dim : self.latent_dim + n_cat]
+        continuous = z[:, self.latent_dim + n_cat :]
+        return losses.mutual_information_loss(
+            self.split_categorical(codes),
+            self.split_categorical(q_categorical),
+            continuous,
+            q_continuous,
+        )
+
+    # ---------------------------------------------------------------- step
+    def train_step(self, data: Any) -> dict[str, tf.Tensor]:
+        """GAN step plus the mutual-information term (Chen et al. 2016, eq. 6)."""
+        real = self.real_images(data)
+        batch_size = tf.shape(real)[0]
+
+        # Discriminator and Q: minimise the GAN loss and lambda * L_I on fakes.
+        z = self.sample_generator_inputs(batch_size)
+        fake = self.generator(z, training=True)
+
+        def discriminator_loss():
+            real_logits, _, _ = self.discriminator(real, training=True)
+            fake_logits, q_cat, q_cont = self.discriminator(fake, training=True)
+            d_loss = losses.minimax_discriminator_loss(real_logits, fake_logits)
+            info = self._info_loss(z, q_cat, q_cont)
+            return d_loss + self.info_weight * info, {
+                "d_loss": d_loss,
+                "real_score": tf.reduce_mean(tf.cast(real_logits, tf.float32)),
+                "fake_score": tf.reduce_mean(tf.cast(fake_logits, tf.float32)),
+            }
+
+        logs = self._minimize(
+            self.d_optimizer, self.discriminator.trainable_variables, discriminator_loss
+        )
+
+        # Generator: minimise the non-saturating loss and lambda * L_I.
+        z = self.sample_generator_inputs(batch_size)
+
+        def generator_loss():
+            fake_logits, q_cat, q_cont = self.discriminator(
+                self.generator(z, training=True), training=True
+            )
+            g_loss = losses.non_saturating_generator_loss(fake_logits)
+            info = self._info_loss(z, q_cat, q_cont)
+            return g_loss + self.info_weight * info, {"g_loss": g_loss, "info_loss": info}
+
+        logs |= self._minimize(self.g_optimizer, self.generator.trainable_variables, generator_loss)
+        return self._log(logs)
+
+    def get_config(self) -> dict[str, Any]:
+        """Configuration, including the code sizes and ``info_weight``."""
+        return {
+            **super().get_config(),
+            "categorical_codes": list(self.categorical_codes),
+            "continuous_codes": self.continuous_codes,
+            "info_weight": self.info_weight,
+        }

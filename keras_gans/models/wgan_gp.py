@@ -1,0 +1,105 @@
+"""WGAN-GP (Gulrajani et al. 2017): Wasserstein critic with a gradient penalty."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import keras
+import tensorflow as tf
+
+from keras_gans import losses, networks
+from keras_gans.models.base import BaseGAN
+
+
+@keras.saving.register_keras_serializable(package="keras_gans")
+class WGANGP(BaseGAN):
+    """Wasserstein GAN with gradient penalty.
+
+    Args:
+        critic_steps: critic updates per generator update (n_critic).
+        gp_weight: weight of the gradient penalty (lambda).
+        **kwargs: as :class:`keras_gans.models.base.BaseGAN`.
+
+    Each critic update reuses the step's real batch with fresh noise and fresh
+    interpolation coefficients (as the keras.io WGAN-GP example does), so one
+    ``fit`` step performs ``critic_steps`` critic updates and one generator update.
+    Logged: ``d_loss`` (critic loss including the weighted penalty), ``gp``
+    (unweighted penalty) and the mean critic scores, averaged over all critic
+    updates, and ``g_loss``.
+    """
+
+    tracker_names = ("d_loss", "g_loss", "gp", "real_score", "fake_score")
+    default_latent_dim = 128
+
+    def __init__(self, *args: Any, critic_steps: int = 5, gp_weight: float = 10.0, **kwargs: Any):
+        if not isinstance(critic_steps, int) or critic_steps < 1:
+            raise ValueError(f"critic_steps must be a positive integer, got {critic_steps!r}")
+        if not gp_weight >= 0:
+            raise ValueError(f"gp_weight must be non-negative, got {gp_weight!r}")
+        super().__init__(*args, **kwargs)
+        self.critic_steps = critic_steps
+        self.gp_weight = float(gp_weight)
+
+    def default_generator(self) -> keras.Model:
+        """Convolutional generator (:func:`keras_gans.networks.dcgan_generator`)."""
+        return networks.dcgan_generator(self.latent_dim, self.image_shape)
+
+    def default_discriminator(self) -> keras.Model:
+        """Convolutional critic without batch norm (``networks.dcgan_discriminator``)."""
+        return networks.dcgan_discriminator(self.image_shape, output_bias=False, name="critic")
+
+    def default_optimizers(self) -> tuple[keras.optimizers.Optimizer, keras.optimizers.Optimizer]:
+        """Adam(1e-4, beta_1=0, beta_2=0.9) for both networks (Gulrajani et al. 2017)."""
+        return (
+            keras.optimizers.Adam(1e-4, beta_1=0.0, beta_2=0.9, name="g_adam"),
+            keras.optimizers.Adam(1e-4, beta_1=0.0, beta_2=0.9, name="d_adam"),
+        )
+
+    def train_step(self, data: Any) -> dict[str, tf.Tensor]:
+        """One generator iteration of algorithm 1 of Gulrajani et al. (2017)."""
+        real = self.real_images(data)
+        batch_size = tf.shape(real)[0]
+
+        def critic(images: tf.Tensor) -> tf.Tensor:
+            return self.discriminator(images, training=True)
+
+        for _ in range(self.critic_steps):
+            fake = self.generator(self.sample_noise(batch_size), training=True)
+            alpha = keras.random.uniform((batch_size, 1, 1, 1), seed=self.seed_generator)
+
+            def critic_loss(fake: tf.Tensor = fake, alpha: tf.Tensor = alpha):
+                real_scores = critic(real)
+                fake_scores = critic(fake)
+                gp = losses.gradient_penalty(critic, real, fake, alpha)
+                loss = losses.wasserstein_discriminator_loss(real_scores, fake_scores)
+                loss += self.gp_weight * gp
+                return loss, {
+                    "d_loss": loss,
+                    "gp": gp,
+                    "real_score": tf.reduce_mean(tf.cast(real_scores, tf.float32)),
+                    "fake_score": tf.reduce_mean(tf.cast(fake_scores, tf.float32)),
+                }
+
+            self._log(
+                self._minimize(
+                    self.d_optimizer, self.discriminator.trainable_variables, critic_loss
+                )
+            )
+
+        z = self.sample_noise(batch_size)
+
+        def generator_loss():
+            loss = losses.wasserstein_generator_loss(critic(self.generator(z, training=True)))
+            return loss, {"g_loss": loss}
+
+        return self._log(
+            self._minimize(self.g_optimizer, self.generator.trainable_variables, generator_loss)
+        )
+
+    def get_config(self) -> dict[str, Any]:
+        """Configuration, including ``critic_steps`` and ``gp_weight``."""
+        return {
+            **super().get_config(),
+            "critic_steps": self.critic_steps,
+            "gp_weight": self.gp_weight,
+        }

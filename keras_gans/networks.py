@@ -1,0 +1,181 @@
+"""Default generator and discriminator builders, one per architecture family.
+
+The builders know nothing about objectives: they map an image shape to Keras
+functional models. Generators end in a float32 ``tanh`` (images in [-1, 1]);
+discriminators end in a float32 linear unit (a logit or a critic score), so
+that mixed-precision training computes its losses from float32 outputs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import keras
+from keras import layers
+
+SUPPORTED_SIZES: tuple[int, ...] = (8, 16, 28, 32, 64)
+SUPPORTED_CHANNELS: tuple[int, ...] = (1, 3)
+
+# Spatial size the convolutional generator starts from, and how many times it
+# doubles it, per supported image size.
+_CONV_PLAN: dict[int, tuple[int, int]] = {8: (4, 1), 16: (4, 2), 28: (7, 2), 32: (4, 3), 64: (4, 4)}
+
+
+def validate_image_shape(image_shape: Sequence[int]) -> tuple[int, int, int]:
+    """Return ``image_shape`` as a tuple, or raise ``ValueError`` naming the supported shapes."""
+    shape = tuple(int(d) for d in image_shape)
+    if (
+        len(shape) != 3
+        or shape[0] != shape[1]
+        or shape[0] not in SUPPORTED_SIZES
+        or shape[2] not in SUPPORTED_CHANNELS
+    ):
+        sizes = ", ".join(f"{s}x{s}" for s in SUPPORTED_SIZES)
+        raise ValueError(
+            f"unsupported image shape {tuple(image_shape)}: the default networks support "
+            f"square images of {sizes} with 1 or 3 channels, e.g. (28, 28, 1)"
+        )
+    return shape
+
+
+def _image_output(x: keras.KerasTensor, name: str) -> keras.KerasTensor:
+    return layers.Activation("tanh", dtype="float32", name=name)(x)
+
+
+def mlp_generator(
+    latent_dim: int,
+    image_shape: Sequence[int],
+    *,
+    units: Sequence[int] = (256, 512, 1024),
+    name: str = "generator",
+) -> keras.Model:
+    """Fully connected generator of the original GAN (Goodfellow et al. 2014).
+
+    Dense layers with batch norm and LeakyReLU, then a tanh image.
+    """
+    shape = validate_image_shape(image_shape)
+    z = keras.Input((latent_dim,), name="z")
+    x = z
+    for i, n in enumerate(units):
+        x = layers.Dense(n, name=f"dense_{i}")(x)
+        x = layers.BatchNormalization(name=f"bn_{i}")(x)
+        x = layers.LeakyReLU(0.2, name=f"lrelu_{i}")(x)
+    x = layers.Dense(shape[0] * shape[1] * shape[2], name="dense_out")(x)
+    x = layers.Reshape(shape, name="reshape")(x)
+    return keras.Model(z, _image_output(x, "images"), name=name)
+
+
+def mlp_discriminator(
+    image_shape: Sequence[int],
+    *,
+    units: Sequence[int] = (512, 256),
+    dropout: float = 0.3,
+    name: str = "discriminator",
+) -> keras.Model:
+    """Fully connected discriminator of the original GAN: one logit per image."""
+    shape = validate_image_shape(image_shape)
+    images = keras.Input(shape, name="images")
+    x = layers.Flatten(name="flatten")(images)
+    for i, n in enumerate(units):
+        x = layers.Dense(n, name=f"dense_{i}")(x)
+        x = layers.LeakyReLU(0.2, name=f"lrelu_{i}")(x)
+        if dropout:
+            x = layers.Dropout(dropout, name=f"dropout_{i}")(x)
+    logits = layers.Dense(1, dtype="float32", name="logits")(x)
+    return keras.Model(images, logits, name=name)
+
+
+def dcgan_generator(
+    latent_dim: int,
+    image_shape: Sequence[int],
+    *,
+    base_filters: int = 64,
+    name: str = "generator",
+) -> keras.Model:
+    """Convolutional generator of DCGAN (Radford et al. 2015).
+
+    A projection to a small feature map, then stride-2 transposed convolutions
+    with batch norm and ReLU, halving the filters at each doubling of the size,
+    and a tanh image.
+    """
+    shape = validate_image_shape(image_shape)
+    start, doublings = _CONV_PLAN[shape[0]]
+    filters = base_filters * 2 ** (doublings - 1)
+    z = keras.Input((latent_dim,), name="z")
+    x = layers.Dense(start * start * filters, use_bias=False, name="project")(z)
+    x = layers.BatchNormalization(name="project_bn")(x)
+    x = layers.ReLU(name="project_relu")(x)
+    x = layers.Reshape((start, start, filters), name="reshape")(x)
+    for i in range(doublings - 1):
+        filters //= 2
+        x = layers.Conv2DTranspose(
+            filters, 4, strides=2, padding="same", use_bias=False, name=f"deconv_{i}"
+        )(x)
+        x = layers.BatchNormalization(name=f"bn_{i}")(x)
+        x = layers.ReLU(name=f"relu_{i}")(x)
+    x = layers.Conv2DTranspose(shape[2], 4, strides=2, padding="same", name="deconv_out")(x)
+    return keras.Model(z, _image_output(x, "images"), name=name)
+
+
+def _conv_body(images: keras.KerasTensor, size: int, base_filters: int) -> keras.KerasTensor:
+    """Stride-2 convolutions with LeakyReLU and no normalisation, then flatten."""
+    _, doublings = _CONV_PLAN[size]
+    x = images
+    for i in range(doublings):
+        x = layers.Conv2D(base_filters * 2**i, 4, strides=2, padding="same", name=f"conv_{i}")(x)
+        x = layers.LeakyReLU(0.2, name=f"lrelu_{i}")(x)
+    return layers.Flatten(name="flatten")(x)
+
+
+def dcgan_discriminator(
+    image_shape: Sequence[int],
+    *,
+    base_filters: int = 64,
+    output_bias: bool = True,
+    name: str = "discriminator",
+) -> keras.Model:
+    """Convolutional discriminator of DCGAN (Radford et al. 2015): one logit per image.
+
+    Stride-2 convolutions with LeakyReLU(0.2). It has no batch norm, so it is
+    also a valid WGAN-GP critic (the gradient penalty is per sample, which batch
+    norm would break; Gulrajani et al. 2017, section 4). A critic wants
+    ``output_bias=False``: the Wasserstein loss is invariant to a constant shift,
+    so that bias would never receive a gradient.
+    """
+    shape = validate_image_shape(image_shape)
+    images = keras.Input(shape, name="images")
+    x = _conv_body(images, shape[0], base_filters)
+    logits = layers.Dense(1, use_bias=output_bias, dtype="float32", name="logits")(x)
+    return keras.Model(images, logits, name=name)
+
+
+def infogan_discriminator(
+    image_shape: Sequence[int],
+    *,
+    categorical_codes: Sequence[int] = (10,),
+    continuous_codes: int = 2,
+    base_filters: int = 64,
+    q_units: int = 128,
+    name: str = "discriminator",
+) -> keras.Model:
+    """Discriminator with InfoGAN's auxiliary Q head (Chen et al. 2016).
+
+    The convolutional body is shared; two heads read it: the discriminator's
+    logit and Q, a small MLP that predicts the latent codes.
+
+    Returns:
+        A model mapping images to ``[logits (b, 1), categorical_logits
+        (b, sum(categorical_codes)), continuous_mean (b, continuous_codes)]``.
+    """
+    shape = validate_image_shape(image_shape)
+    images = keras.Input(shape, name="images")
+    features = _conv_body(images, shape[0], base_filters)
+    logits = layers.Dense(1, dtype="float32", name="logits")(features)
+    q = layers.Dense(q_units, name="q_dense")(features)
+    q = layers.BatchNormalization(name="q_bn")(q)
+    q = layers.LeakyReLU(0.2, name="q_lrelu")(q)
+    cat_logits = layers.Dense(
+        max(sum(categorical_codes), 0), dtype="float32", name="q_categorical"
+    )(q)
+    cont_mean = layers.Dense(continuous_codes, dtype="float32", name="q_continuous")(q)
+    return keras.Model(images, [logits, cat_logits, cont_mean], name=name)

@@ -1,0 +1,60 @@
+"""Shared test set-up: quiet TensorFlow, small data, and model factories."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+import keras_gans  # noqa: E402
+
+MODEL_CLASSES = {
+    "gan": keras_gans.GAN,
+    "dcgan": keras_gans.DCGAN,
+    "infogan": keras_gans.InfoGAN,
+    "wgan_gp": keras_gans.WGANGP,
+}
+
+
+def make_model(name: str, image_shape=(28, 28, 1), **kwargs) -> keras_gans.BaseGAN:
+    """A model with small defaults suited to fast tests."""
+    kwargs.setdefault("latent_dim", 8)
+    kwargs.setdefault("seed", 0)
+    if name == "wgan_gp":
+        kwargs.setdefault("critic_steps", 2)
+    return MODEL_CLASSES[name](image_shape=image_shape, **kwargs)
+
+
+def random_images(n: int = 16, shape=(28, 28, 1), seed: int = 0) -> np.ndarray:
+    """Uniform noise images in [-1, 1]."""
+    return np.random.default_rng(seed).uniform(-1, 1, (n, *shape)).astype("float32")
+
+
+def trainable_values(model: keras.Model) -> list[np.ndarray]:
+    """Copies of a network's trainable weights."""
+    return [np.array(v.numpy()) for v in model.trainable_variables]
+
+
+def changed(before: list[np.ndarray], after: list[np.ndarray]) -> list[bool]:
+    """Which weights differ."""
+    return [not np.array_equal(a, b) for a, b in zip(before, after)]
+
+
+@pytest.fixture(autouse=True)
+def _reset_keras_state():
+    """Each test starts from float32 and a fresh Keras session."""
+    yield
+    keras.config.set_dtype_policy("float32")
+    keras.backend.clear_session()
+
+
+@pytest.fixture(params=list(MODEL_CLASSES))
+def model_name(request) -> str:
+    """Every model of the package."""
+    return request.param

@@ -1,0 +1,212 @@
+"""Behaviour of the four GAN models: updates, training, precision, tracing."""
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+from conftest import changed, make_model, random_images, trainable_values
+
+import keras_gans
+
+EXPECTED_KEYS = {
+    "gan": {"d_loss", "g_loss", "real_score", "fake_score"},
+    "dcgan": {"d_loss", "g_loss", "real_score", "fake_score"},
+    "infogan": {"d_loss", "g_loss", "info_loss", "real_score", "fake_score"},
+    "wgan_gp": {"d_loss", "g_loss", "gp", "real_score", "fake_score"},
+}
+
+
+def _dataset(shape, n=16, batch=8, labels=False):
+    x = random_images(n, shape)
+    if labels:
+        return tf.data.Dataset.from_tensor_slices((x, np.arange(n) % 10)).batch(
+            batch, drop_remainder=True
+        )
+    return tf.data.Dataset.from_tensor_slices(x).batch(batch, drop_remainder=True)
+
+
+def _assert_trains(model, shape, **compile_kwargs):
+    model.compile(**compile_kwargs)
+    g0, d0 = trainable_values(model.generator), trainable_values(model.discriminator)
+    history = model.fit(_dataset(shape, labels=True), epochs=1, verbose=0)
+    for value in history.history.values():
+        assert np.isfinite(value[-1])
+    assert all(changed(g0, trainable_values(model.generator)))
+    assert all(changed(d0, trainable_values(model.discriminator)))
+    return history
+
+
+@pytest.mark.parametrize("shape", [(28, 28, 1), (32, 32, 3)])
+def test_fit_trains_both_networks_with_expected_logs(model_name, shape):
+    model = make_model(model_name, shape)
+    history = _assert_trains(model, shape)
+    assert set(history.history) == EXPECTED_KEYS[model_name]
+    assert model.generate(3).shape == (3, *shape)
+
+
+def test_fit_with_xla(model_name):
+    model = make_model(model_name, (16, 16, 1))
+    _assert_trains(model, (16, 16, 1), jit_compile=True)
+    assert model.jit_compile is True
+
+
+@pytest.mark.parametrize("policy", ["mixed_bfloat16", "mixed_float16"])
+def test_fit_under_mixed_precision(model_name, policy):
+    keras.config.set_dtype_policy(policy)
+    model = make_model(model_name, (16, 16, 1))
+    _assert_trains(model, (16, 16, 1))
+    is_lso = isinstance(model.g_optimizer, keras.optimizers.LossScaleOptimizer)
+    assert is_lso == (policy == "mixed_float16")
+    assert model.generate(2).dtype == np.float32
+
+
+def _sgd_pair(g_lr, d_lr):
+    return keras.optimizers.SGD(g_lr), keras.optimizers.SGD(d_lr)
+
+
+def test_discriminator_update_changes_only_the_discriminator(model_name):
+    model = make_model(model_name, (16, 16, 1))
+    model.compile(*_sgd_pair(0.0, 0.1))
+    g0, d0 = trainable_values(model.generator), trainable_values(model.discriminator)
+    model.train_on_batch(random_images(8, (16, 16, 1)))
+    assert not any(changed(g0, trainable_values(model.generator)))
+    assert all(changed(d0, trainable_values(model.discriminator)))
+
+
+def test_generator_update_changes_only_the_generator(model_name):
+    model = make_model(model_name, (16, 16, 1))
+    model.compile(*_sgd_pair(0.1, 0.0))
+    g0, d0 = trainable_values(model.generator), trainable_values(model.discriminator)
+    model.train_on_batch(random_images(8, (16, 16, 1)))
+    assert all(changed(g0, trainable_values(model.generator)))
+    assert not any(changed(d0, trainable_values(model.discriminator)))
+
+
+def test_infogan_q_head_learns_in_the_discriminator_step():
+    model = make_model("infogan", (16, 16, 1))
+    model.compile(*_sgd_pair(0.0, 0.1))
+    q_vars = [
+        v for v in model.discriminator.trainable_variables if v.path.split("/")[0].startswith("q_")
+    ]
+    assert q_vars
+    before = [v.numpy().copy() for v in q_vars]
+    model.train_on_batch(random_images(8, (16, 16, 1)))
+    assert all(not np.array_equal(b, v.numpy()) for b, v in zip(before, q_vars))
+
+
+@pytest.mark.parametrize("critic_steps", [1, 3])
+def test_wgan_gp_applies_critic_steps_per_generator_step(critic_steps):
+    model = make_model("wgan_gp", (16, 16, 1), critic_steps=critic_steps)
+    model.compile()
+    model.fit(_dataset((16, 16, 1), n=32, batch=8), epochs=1, verbose=0)
+    assert int(model.g_optimizer.iterations) == 4
+    assert int(model.d_optimizer.iterations) == 4 * critic_steps
+
+
+def test_train_step_is_traced_once():
+    model = make_model("dcgan", (16, 16, 1))
+    model.compile()
+    traces = []
+    original = model.train_step
+
+    def counting_step(data):
+        traces.append(1)
+        return original(data)
+
+    model.train_step = counting_step
+    model.fit(_dataset((16, 16, 1), n=48, batch=8), epochs=2, verbose=0)
+    assert len(traces) == 1
+
+
+def test_seeded_models_are_reproducible():
+    def run():
+        keras.utils.set_random_seed(3)
+        model = make_model("dcgan", (16, 16, 1), seed=None)
+        model.compile()
+        model.fit(_dataset((16, 16, 1)), epochs=1, verbose=0, shuffle=False)
+        return model.generate(4, seed=1)
+
+    np.testing.assert_array_equal(run(), run())
+
+
+def test_generate_with_seed_is_deterministic_and_leaves_model_rng_alone():
+    model = make_model("infogan", (16, 16, 1))
+    state = model.seed_generator.state.numpy().copy()
+    a, b = model.generate(5, seed=7), model.generate(5, seed=7)
+    np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(state, model.seed_generator.state.numpy())
+    assert not np.array_equal(model.generate(5), model.generate(5))
+    assert np.all(np.abs(a) <= 1.0)
+
+
+def test_predict_runs_the_generator():
+    model = make_model("gan", (8, 8, 1))
+    z = np.random.normal(size=(4, 8)).astype("float32")
+    np.testing.assert_allclose(model.predict(z, verbose=0), model.generator(z).numpy(), atol=1e-6)
+
+
+def test_infogan_generator_inputs_layout():
+    model = make_model("infogan", (16, 16, 1), categorical_codes=(3, 2), continuous_codes=1)
+    assert model.generator_input_dim == 8 + 3 + 2 + 1
+    z = model.generator_inputs(np.zeros((2, 8)), [[2, 0], [1, 1]], [[0.5], [-0.5]]).numpy()
+    np.testing.assert_array_equal(z[:, 8:], [[0, 0, 1, 1, 0, 0.5], [0, 1, 0, 0, 1, -0.5]])
+    categorical, continuous = model.sample_codes(1000)
+    assert categorical.numpy().min() == 0 and categorical.numpy()[:, 0].max() == 2
+    assert np.all(np.abs(continuous.numpy()) <= 1.0)
+
+
+def test_custom_networks_are_used_as_given():
+    gen = keras.Sequential(
+        [
+            keras.Input((4,)),
+            keras.layers.Dense(64, activation="tanh"),
+            keras.layers.Reshape((8, 8, 1)),
+        ]
+    )
+    disc = keras.Sequential([keras.Input((8, 8, 1)), keras.layers.Flatten(), keras.layers.Dense(1)])
+    model = keras_gans.GAN(gen, disc, latent_dim=4, image_shape=(8, 8, 1))
+    assert model.generator is gen and model.discriminator is disc
+    _assert_trains(model, (8, 8, 1))
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"latent_dim": 0}, "latent_dim"),
+        ({"image_shape": (20, 20, 1)}, "unsupported image shape"),
+    ],
+)
+def test_invalid_hyperparameters_are_rejected(model_name, kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        make_model(model_name, **kwargs)
+
+
+@pytest.mark.parametrize(
+    "cls, kwargs, message",
+    [
+        (keras_gans.WGANGP, {"critic_steps": 0}, "critic_steps"),
+        (keras_gans.WGANGP, {"gp_weight": -1.0}, "gp_weight"),
+        (keras_gans.InfoGAN, {"categorical_codes": (1,)}, "categories"),
+        (keras_gans.InfoGAN, {"continuous_codes": -1}, "continuous_codes"),
+    ],
+)
+def test_invalid_model_arguments(cls, kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        cls(**kwargs)
+
+
+def test_compile_defaults_follow_the_papers():
+    dc = make_model("dcgan", (8, 8, 1))
+    dc.compile()
+    assert float(dc.g_optimizer.beta_1) == 0.5 and float(
+        dc.d_optimizer.learning_rate
+    ) == pytest.approx(2e-4)
+    wg = make_model("wgan_gp", (8, 8, 1))
+    wg.compile()
+    assert float(wg.d_optimizer.beta_1) == 0.0 and float(wg.d_optimizer.beta_2) == 0.9
+    assert float(wg.g_optimizer.learning_rate) == pytest.approx(1e-4)
+    assert wg.jit_compile is False  # "auto" on a CPU-only machine
+    assert wg.optimizer is None  # no stray default optimizer
+    with pytest.raises(ValueError, match="different optimizer"):
+        opt = keras.optimizers.Adam()
+        wg.compile(opt, opt)

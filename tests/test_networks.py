@@ -1,0 +1,51 @@
+"""Default network builders: shapes, ranges and the shape check."""
+
+import keras
+import numpy as np
+import pytest
+
+from keras_gans import networks
+
+
+@pytest.mark.parametrize("size", networks.SUPPORTED_SIZES)
+@pytest.mark.parametrize("channels", networks.SUPPORTED_CHANNELS)
+def test_conv_networks_map_latents_to_images_and_images_to_logits(size, channels):
+    shape = (size, size, channels)
+    gen = networks.dcgan_generator(16, shape, base_filters=8)
+    disc = networks.dcgan_discriminator(shape, base_filters=8)
+    images = gen(np.random.normal(size=(2, 16)).astype("float32"))
+    assert tuple(images.shape) == (2, *shape)
+    assert np.all(np.abs(images) <= 1.0)
+    assert tuple(disc(images).shape) == (2, 1)
+
+
+def test_mlp_and_infogan_networks():
+    gen = networks.mlp_generator(8, (16, 16, 3), units=(32,))
+    assert tuple(gen(np.zeros((3, 8), "float32")).shape) == (3, 16, 16, 3)
+    disc = networks.infogan_discriminator(
+        (28, 28, 1), categorical_codes=(10, 3), continuous_codes=2, base_filters=8
+    )
+    logits, cat, cont = disc(np.zeros((4, 28, 28, 1), "float32"))
+    assert (logits.shape, cat.shape, cont.shape) == ((4, 1), (4, 13), (4, 2))
+
+
+def test_critic_has_no_batch_norm():
+    disc = networks.dcgan_discriminator((32, 32, 3))
+    assert not any(isinstance(layer, keras.layers.BatchNormalization) for layer in disc.layers)
+
+
+def test_outputs_are_float32_under_mixed_precision():
+    keras.config.set_dtype_policy("mixed_bfloat16")
+    gen = networks.dcgan_generator(8, (16, 16, 1), base_filters=8)
+    disc = networks.dcgan_discriminator((16, 16, 1), base_filters=8)
+    images = gen(np.zeros((1, 8), "float32"))
+    assert images.dtype == "float32"
+    assert disc(images).dtype == "float32"
+
+
+@pytest.mark.parametrize("shape", [(24, 24, 1), (28, 28, 2), (32, 16, 3), (28, 28)])
+def test_unsupported_shapes_name_the_supported_ones(shape):
+    with pytest.raises(
+        ValueError, match=r"unsupported image shape.*8x8, 16x16, 28x28, 32x32, 64x64"
+    ):
+        networks.validate_image_shape(shape)
