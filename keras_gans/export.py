@@ -1,0 +1,208 @@
+"""Export a GAN's generator as a TensorFlow SavedModel for serving.
+
+Signatures (inputs -> outputs):
+
+- ``serving_default``: ``z`` float32 ``[None, generator input width]`` ->
+  ``images`` float32 ``[None, H, W, C]`` in [-1, 1].
+- ``sample``: ``num_images`` int32 scalar, ``seed`` int32 scalar -> ``images``
+  uint8 ``[num_images, H, W, C]``; the same seed gives the same images.
+- InfoGAN only, ``generate_with_codes``: ``z`` float32 ``[None, latent_dim]``,
+  ``categorical`` int32 ``[None, n_categorical]`` (class indices),
+  ``continuous`` float32 ``[None, n_continuous]`` -> ``images`` float32.
+
+The layout is TensorFlow Serving's: ``OUT_DIR/<version>/saved_model.pb``.
+
+Command line::
+
+    python -m keras_gans.export RUN_DIR_OR_KERAS_FILE OUT_DIR [--version N] [--overwrite]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import keras
+import tensorflow as tf
+
+from keras_gans.models import BaseGAN, InfoGAN
+
+__all__ = ["ExportError", "export_generator", "next_version"]
+
+
+class ExportError(ValueError):
+    """The model or the destination cannot be exported to; the message says why."""
+
+
+def next_version(path: str | os.PathLike) -> int:
+    """The next free integer version under a SavedModel base directory (1 if none)."""
+    root = Path(path)
+    versions = (
+        [int(p.name) for p in root.iterdir() if p.is_dir() and p.name.isdigit()]
+        if (root.is_dir())
+        else []
+    )
+    return max(versions, default=0) + 1
+
+
+def _to_uint8(images: tf.Tensor) -> tf.Tensor:
+    return tf.cast(tf.round((tf.clip_by_value(images, -1.0, 1.0) + 1.0) * 127.5), tf.uint8)
+
+
+def export_generator(
+    gan: BaseGAN,
+    path: str | os.PathLike,
+    *,
+    version: int | None = None,
+    overwrite: bool = False,
+) -> Path:
+    """Write ``gan``'s generator as a SavedModel under ``path/<version>``.
+
+    Args:
+        gan: a built keras_gans model (compiled, trained or loaded).
+        path: the model's base directory (TensorFlow Serving's model path).
+        version: the version number; by default the next free one.
+        overwrite: replace an existing version instead of refusing.
+
+    Returns:
+        The version directory written.
+
+    Raises:
+        ExportError: for a model that is not a built keras_gans model, or an
+            existing version without ``overwrite``.
+    """
+    if not isinstance(gan, BaseGAN):
+        raise ExportError(f"expected a keras_gans model, got {type(gan).__name__}")
+    if not gan.built or not gan.generator.built:
+        raise ExportError("the model is not built: call compile() (or build()) before exporting")
+    root = Path(path)
+    version = next_version(root) if version is None else int(version)
+    if version < 1:
+        raise ExportError(f"version must be a positive integer, got {version}")
+    target = root / str(version)
+    if target.exists():
+        if not overwrite:
+            raise ExportError(f"{target} exists: choose another version or pass overwrite=True")
+        shutil.rmtree(target)
+
+    generator = gan.generator
+    width = gan.generator_input_dim
+    archive = keras.export.ExportArchive()
+    archive.track(generator)
+
+    def images_of(z: tf.Tensor) -> tf.Tensor:
+        return tf.cast(generator(z, training=False), tf.float32)
+
+    @tf.function(input_signature=[tf.TensorSpec([None, width], tf.float32, name="z")])
+    def serving_default(z):
+        return {"images": images_of(z)}
+
+    @tf.function(
+        input_signature=[
+            tf.TensorSpec([], tf.int32, name="num_images"),
+            tf.TensorSpec([], tf.int32, name="seed"),
+        ]
+    )
+    def sample(num_images, seed):
+        return {"images": _to_uint8(images_of(_stateless_inputs(gan, num_images, seed)))}
+
+    archive.add_endpoint("serving_default", serving_default)
+    archive.add_endpoint("sample", sample)
+    if isinstance(gan, InfoGAN):
+        n_cat, n_cont = len(gan.categorical_codes), gan.continuous_codes
+
+        @tf.function(
+            input_signature=[
+                tf.TensorSpec([None, gan.latent_dim], tf.float32, name="z"),
+                tf.TensorSpec([None, n_cat], tf.int32, name="categorical"),
+                tf.TensorSpec([None, n_cont], tf.float32, name="continuous"),
+            ]
+        )
+        def generate_with_codes(z, categorical, continuous):
+            return {"images": images_of(gan.generator_inputs(z, categorical, continuous))}
+
+        archive.add_endpoint("generate_with_codes", generate_with_codes)
+    root.mkdir(parents=True, exist_ok=True)
+    tmp = root / f".tmp-{version}-{os.getpid()}"
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    archive.write_out(str(tmp), verbose=False)
+    os.replace(tmp, target)
+    return target
+
+
+def _stateless_inputs(gan: BaseGAN, num_images: tf.Tensor, seed: tf.Tensor) -> tf.Tensor:
+    """Generator inputs drawn statelessly from ``seed`` (the same seed, the same inputs)."""
+    key = tf.stack([tf.cast(seed, tf.int64), tf.constant(0, tf.int64)])
+    noise = tf.random.stateless_normal(tf.stack([num_images, gan.latent_dim]), seed=key)
+    if not isinstance(gan, InfoGAN):
+        return noise
+    categorical = [
+        tf.random.stateless_uniform(
+            tf.stack([num_images, 1]), seed=key + [0, i + 1], minval=0, maxval=k, dtype=tf.int32
+        )
+        for i, k in enumerate(gan.categorical_codes)
+    ]
+    categorical = tf.concat(categorical, 1) if categorical else tf.zeros([num_images, 0], tf.int32)
+    continuous = tf.random.stateless_uniform(
+        tf.stack([num_images, gan.continuous_codes]), seed=key + [0, 1000], minval=-1.0, maxval=1.0
+    )
+    return gan.generator_inputs(noise, categorical, continuous)
+
+
+def load_gan(source: str | os.PathLike) -> BaseGAN:
+    """Load a keras_gans model from a ``.keras`` file or a run directory."""
+    import keras_gans  # noqa: F401  (registers the classes)
+    from keras_gans.callbacks import latest_checkpoint
+
+    source = Path(source)
+    if source.is_dir():
+        candidates = [source / "model.keras"]
+        latest = latest_checkpoint(source / "checkpoints")
+        if latest:
+            candidates.append(latest[1])
+        found = next((c for c in candidates if c.exists()), None)
+        if found is None:
+            raise ExportError(f"no model.keras or checkpoint in run directory {source}")
+        source = found
+    elif not source.exists():
+        raise ExportError(f"no such run directory or .keras file: {source}")
+    try:
+        model = keras.saving.load_model(source)
+    except Exception as e:
+        raise ExportError(f"cannot load {source}: {e}") from None
+    if not isinstance(model, BaseGAN):
+        raise ExportError(f"{source} holds a {type(model).__name__}, not a keras_gans model")
+    return model
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command line: export a run directory or ``.keras`` file as a SavedModel."""
+    parser = argparse.ArgumentParser(
+        prog="python -m keras_gans.export",
+        description="Export a GAN's generator as a versioned TensorFlow SavedModel.",
+    )
+    parser.add_argument(
+        "source", help="a run directory (model.keras or last checkpoint) or a .keras file"
+    )
+    parser.add_argument("out_dir", help="SavedModel base directory; writes OUT_DIR/<version>/")
+    parser.add_argument(
+        "--version", type=int, default=None, help="version number (default: next free)"
+    )
+    parser.add_argument("--overwrite", action="store_true", help="replace an existing version")
+    args = parser.parse_args(argv)
+    try:
+        target = export_generator(
+            load_gan(args.source), args.out_dir, version=args.version, overwrite=args.overwrite
+        )
+    except ExportError as e:
+        parser.error(str(e))
+    print(f"exported generator to {target}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

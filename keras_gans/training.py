@@ -1,0 +1,281 @@
+"""The training job behind ``train.py``: a config in, a run directory out.
+
+Run directory layout (``runs/<model>-<dataset>-<timestamp>`` by default)::
+
+    config.json               the options of the run
+    logs/                     TensorBoard: train/ (epoch scalars), steps/, samples/
+    samples/epoch_NNN.png     fixed-noise grids (and InfoGAN traversals)
+    checkpoints/epoch_NNN.keras   full state after each epoch (atomic)
+    model.keras               the final model
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import keras
+import tensorflow as tf
+
+from keras_gans import callbacks as cb
+from keras_gans import data, networks
+from keras_gans.models import DCGAN, GAN, WGANGP, BaseGAN, InfoGAN
+
+MODELS: dict[str, type[BaseGAN]] = {
+    "gan": GAN,
+    "dcgan": DCGAN,
+    "infogan": InfoGAN,
+    "wgan-gp": WGANGP,
+}
+PRECISION_POLICIES = {"off": "float32", "bf16": "mixed_bfloat16", "fp16": "mixed_float16"}
+
+
+class ConfigError(ValueError):
+    """An invalid option; the message names it."""
+
+
+@dataclass
+class TrainConfig:
+    """Options of one training run (what ``train.py`` parses)."""
+
+    model: str = "dcgan"
+    dataset: str = "digits"
+    data_dir: str | None = None
+    split: str = "train"
+    epochs: int = 25
+    batch_size: int = 64
+    latent_dim: int | None = None
+    image_size: int | None = None
+    channels: int | None = None
+    g_lr: float | None = None
+    d_lr: float | None = None
+    seed: int | None = None
+    run_dir: str | None = None
+    runs_root: str = "runs"
+    export: str | None = None
+    jit: str = "auto"
+    mixed_precision: str = "off"
+    resume: bool = False
+    critic_steps: int = 5
+    gp_weight: float = 10.0
+    info_weight: float = 1.0
+    categorical_codes: list[int] = field(default_factory=lambda: [10])
+    continuous_codes: int = 2
+    sample_every_steps: int = 50
+    num_samples: int = 64
+    verbose: int | str = "auto"
+
+    def validate(self) -> None:
+        """Raise :class:`ConfigError` naming the first invalid option."""
+        if self.model not in MODELS:
+            raise ConfigError(f"unknown model {self.model!r}: choose one of {', '.join(MODELS)}")
+        for name in ("epochs", "batch_size", "critic_steps", "sample_every_steps", "num_samples"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or value < 1:
+                raise ConfigError(f"{name} must be a positive integer, got {value!r}")
+        if self.latent_dim is not None and (
+            not isinstance(self.latent_dim, int) or self.latent_dim < 1
+        ):
+            raise ConfigError(f"latent_dim must be a positive integer, got {self.latent_dim!r}")
+        for name in ("g_lr", "d_lr"):
+            value = getattr(self, name)
+            if value is not None and not value > 0:
+                raise ConfigError(f"{name} must be positive, got {value!r}")
+        if not self.gp_weight >= 0 or not self.info_weight >= 0:
+            raise ConfigError("gp_weight and info_weight must be non-negative")
+        if self.image_size is not None and self.image_size not in networks.SUPPORTED_SIZES:
+            sizes = ", ".join(str(s) for s in networks.SUPPORTED_SIZES)
+            raise ConfigError(f"unsupported image size {self.image_size}: choose one of {sizes}")
+        if self.jit not in ("auto", "on", "off"):
+            raise ConfigError(f"jit must be auto, on or off, got {self.jit!r}")
+        if self.mixed_precision not in PRECISION_POLICIES:
+            raise ConfigError(
+                f"mixed_precision must be off, bf16 or fp16, got {self.mixed_precision!r}"
+            )
+        if self.continuous_codes < 0 or any(k < 2 for k in self.categorical_codes):
+            raise ConfigError("InfoGAN codes: categorical sizes >= 2, continuous count >= 0")
+
+
+def build_model(config: TrainConfig, image_shape: tuple[int, int, int]) -> BaseGAN:
+    """Create and compile the model a config asks for."""
+    cls = MODELS[config.model]
+    kwargs: dict[str, Any] = {
+        "latent_dim": config.latent_dim,
+        "image_shape": image_shape,
+        "seed": config.seed,
+    }
+    if cls is WGANGP:
+        kwargs.update(critic_steps=config.critic_steps, gp_weight=config.gp_weight)
+    if cls is InfoGAN:
+        kwargs.update(
+            categorical_codes=config.categorical_codes,
+            continuous_codes=config.continuous_codes,
+            info_weight=config.info_weight,
+        )
+    model = cls(**kwargs)
+    g_opt, d_opt = model.default_optimizers()
+    if config.g_lr is not None:
+        g_opt.learning_rate = config.g_lr
+    if config.d_lr is not None:
+        d_opt.learning_rate = config.d_lr
+    jit = {"auto": "auto", "on": True, "off": False}[config.jit]
+    model.compile(g_opt, d_opt, jit_compile=jit)
+    return model
+
+
+def _default_run_dir(config: TrainConfig, dataset_name: str) -> Path:
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    return Path(config.runs_root) / f"{config.model}-{dataset_name}-{stamp}"
+
+
+def _count_batches(ds: tf.data.Dataset) -> int:
+    n = int(ds.cardinality())
+    if n < 0:
+        n = int(ds.reduce(0, lambda count, _: count + 1))
+    return n
+
+
+def run(config: TrainConfig) -> Path:
+    """Train a GAN as ``config`` says and return the run directory.
+
+    With ``config.resume`` and an existing ``run_dir``, continue from its last
+    checkpoint: epoch numbering, TensorBoard steps and sample grids carry on.
+    With ``config.seed``, op determinism is enabled so that a resumed run ends
+    with the same weights as an uninterrupted one.
+    """
+    config.validate()
+    if config.resume and not config.run_dir:
+        raise ConfigError("--resume needs --run-dir (the run directory to continue)")
+    run_dir = Path(config.run_dir) if config.run_dir else None
+    if config.resume:
+        saved = run_dir / "config.json"
+        if not saved.exists():
+            raise ConfigError(f"cannot resume: no config.json in {run_dir}")
+        # The run's own options win, except how long to train and where to export.
+        stored = json.loads(saved.read_text())
+        keep = {
+            "epochs": config.epochs,
+            "export": config.export,
+            "verbose": config.verbose,
+            "run_dir": str(run_dir),
+            "resume": True,
+        }
+        config = TrainConfig(**{**stored, **keep})
+        config.validate()
+
+    if config.seed is not None:
+        keras.utils.set_random_seed(config.seed)
+        tf.config.experimental.enable_op_determinism()
+    keras.config.set_dtype_policy(PRECISION_POLICIES[config.mixed_precision])
+
+    info = data.describe_source(config.dataset, split=config.split, data_dir=config.data_dir)
+    dataset = data.load_dataset(
+        config.dataset,
+        split=config.split,
+        image_size=config.image_size,
+        channels=config.channels,
+        batch_size=config.batch_size,
+        shuffle=True,
+        seed=config.seed,
+        data_dir=config.data_dir,
+    )
+    image_shape = tuple(int(d) for d in dataset.element_spec.shape[1:])
+    steps_per_epoch = _count_batches(dataset)
+    if steps_per_epoch < 1:
+        raise ConfigError("the data set yields no full batch: lower --batch-size")
+
+    run_dir = run_dir or _default_run_dir(config, info.name)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    checkpoint_dir = run_dir / "checkpoints"
+    initial_epoch = 0
+    latest = cb.latest_checkpoint(checkpoint_dir) if config.resume else None
+    if latest is not None:
+        initial_epoch, path = latest
+        model = keras.saving.load_model(path)
+        print(f"resuming from {path} (epoch {initial_epoch})")
+    else:
+        if config.resume:
+            print(f"no checkpoint in {checkpoint_dir}: starting from epoch 0")
+        model = build_model(config, image_shape)
+    _write_json(run_dir / "config.json", dataclasses.asdict(config))
+
+    log_dir = run_dir / "logs"
+    terminate = cb.TerminateOnNaN()
+    callbacks = [
+        keras.callbacks.TensorBoard(log_dir=str(log_dir), update_freq="epoch"),
+        cb.StepScalars(log_dir / "steps", every=config.sample_every_steps),
+        cb.SampleGrid(
+            run_dir / "samples",
+            log_dir / "samples",
+            num_images=config.num_samples,
+            seed=config.seed if config.seed is not None else 1234,
+        ),
+        terminate,
+        cb.GANCheckpoint(checkpoint_dir),
+    ]
+    # One endless pipeline, skipped forward on resume: the same batches in the
+    # same order as an uninterrupted run.
+    train_data = dataset.repeat()
+    if initial_epoch:
+        train_data = train_data.skip(initial_epoch * steps_per_epoch)
+    verbose = config.verbose
+    if verbose == "auto":
+        verbose = 1 if sys.stdout.isatty() else 2
+    start = time.time()
+    if initial_epoch < config.epochs:
+        model.fit(
+            train_data,
+            epochs=config.epochs,
+            initial_epoch=initial_epoch,
+            steps_per_epoch=steps_per_epoch,
+            callbacks=callbacks,
+            verbose=verbose,
+            shuffle=False,
+        )
+    elapsed = time.time() - start
+    if terminate.bad is not None:
+        raise TrainingDiverged(
+            f"training diverged: {terminate.bad[1]} became NaN/Inf; "
+            f"last good checkpoint in {checkpoint_dir}"
+        )
+    final = run_dir / "model.keras"
+    tmp = run_dir / ".model.tmp.keras"
+    model.save(tmp)
+    os.replace(tmp, final)
+    export_path = None
+    if config.export:
+        from keras_gans.export import export_generator
+
+        export_path = export_generator(model, config.export)
+    _summary(run_dir, final, export_path, elapsed)
+    return run_dir
+
+
+class TrainingDiverged(RuntimeError):
+    """Training stopped because a loss became NaN or infinite."""
+
+
+def _write_json(path: Path, payload: dict) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(payload, indent=2, sort_keys=True) + "\n")
+    os.replace(tmp, path)
+
+
+def _summary(run_dir: Path, final: Path, export_path: Path | None, elapsed: float) -> None:
+    samples = sorted((run_dir / "samples").glob("epoch_*.png"))
+    lines = [
+        f"done in {elapsed:.0f} s",
+        f"run directory: {run_dir}",
+        f"TensorBoard:   tensorboard --logdir {run_dir / 'logs'}",
+        f"samples:       {samples[-1] if samples else run_dir / 'samples'}",
+        f"model:         {final}",
+    ]
+    if export_path is not None:
+        lines.append(f"SavedModel:    {export_path}")
+    print("\n".join(lines))

@@ -1,0 +1,164 @@
+"""train.py end to end: outputs, TensorBoard logs, bad input, kill and resume."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import train
+
+ROOT = Path(__file__).resolve().parents[1]
+FAST = ["--image-size", "8", "--batch-size", "128", "--latent-dim", "8", "--log-every", "5"]
+
+
+def _events(folder: Path) -> dict[str, list[int]]:
+    """tag -> steps, read back from every event file under ``folder``."""
+    found: dict[str, list[int]] = {}
+    for path in folder.glob("events.out.tfevents.*"):
+        for event in tf.compat.v1.train.summary_iterator(str(path)):
+            for value in event.summary.value:
+                found.setdefault(value.tag, []).append(event.step)
+    return found
+
+
+def test_end_to_end_run_writes_every_output(tmp_path):
+    run_dir = tmp_path / "run"
+    assert (
+        train.main(
+            ["--epochs", "2", "--run-dir", str(run_dir), "--export", str(tmp_path / "exp"), *FAST]
+        )
+        == 0
+    )
+    config = json.loads((run_dir / "config.json").read_text())
+    assert config["model"] == "dcgan" and config["dataset"] == "digits" and config["epochs"] == 2
+    assert sorted(p.name for p in (run_dir / "samples").iterdir()) == [
+        "epoch_001.png",
+        "epoch_002.png",
+    ]
+    assert sorted(p.name for p in (run_dir / "checkpoints").iterdir()) == [
+        "epoch_001.keras",
+        "epoch_002.keras",
+    ]
+    assert (run_dir / "model.keras").is_file()
+    assert (tmp_path / "exp" / "1" / "saved_model.pb").is_file()
+
+    train_tags = _events(run_dir / "logs" / "train")
+    for name in ("d_loss", "g_loss", "real_score", "fake_score"):
+        assert sorted(train_tags[f"epoch_{name}"]) == [0, 1]
+    assert "step/d_loss" in _events(run_dir / "logs" / "steps")
+    assert sorted(_events(run_dir / "logs" / "samples")["samples"]) == [0, 1]
+
+
+def test_infogan_writes_a_traversal_grid(tmp_path):
+    run_dir = tmp_path / "run"
+    assert (
+        train.main(
+            [
+                "--model",
+                "infogan",
+                "--epochs",
+                "1",
+                "--run-dir",
+                str(run_dir),
+                "--categorical-codes",
+                "4",
+                "--continuous-codes",
+                "1",
+                *FAST,
+            ]
+        )
+        == 0
+    )
+    assert (run_dir / "samples" / "traversal_epoch_001.png").is_file()
+    assert "traversal" in _events(run_dir / "logs" / "samples")
+
+
+def _run_cli(*args, timeout=120):
+    env = {**os.environ, "CUDA_VISIBLE_DEVICES": "", "TF_CPP_MIN_LOG_LEVEL": "3"}
+    return subprocess.run(
+        [sys.executable, str(ROOT / "train.py"), *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env,
+        cwd=ROOT,
+    )
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--epochs", "0"], "--epochs: must be a positive integer, got 0"),
+        (["--batch-size=-3"], "--batch-size: must be a positive integer"),
+        (["--latent-dim", "zero"], "--latent-dim: not an integer"),
+        (["--g-lr=-1e-4"], "--g-lr: must be positive"),
+        (["--model", "vae"], "invalid choice: 'vae'"),
+        (["--dataset", "/no/such/folder"], "no such folder or file: /no/such/folder"),
+        (["--dataset", "imagenette_nope"], "unknown data set 'imagenette_nope'"),
+        (["--image-size", "20"], "unsupported image size 20"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_status_2(args, message):
+    result = _run_cli(*args)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("usage:") is False and message in last
+
+
+def test_empty_folder_and_corrupt_only_folder(tmp_path, capsys):
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(SystemExit) as exit_info:
+        train.main(["--dataset", str(tmp_path / "empty"), "--run-dir", str(tmp_path / "r")])
+    assert exit_info.value.code == 2
+    assert "no images in folder" in capsys.readouterr().err
+
+
+def _generator_weights(run_dir: Path) -> list[np.ndarray]:
+    import keras
+
+    model = keras.saving.load_model(run_dir / "model.keras")
+    return [w.numpy() for w in model.generator.weights]
+
+
+def test_kill_and_resume_matches_an_uninterrupted_run(tmp_path):
+    args = ["--model", "gan", "--seed", "7", "--epochs", "4", *FAST]
+    whole = tmp_path / "whole"
+    assert _run_cli(*args, "--run-dir", str(whole)).returncode == 0
+
+    cut = tmp_path / "cut"
+    env = {**os.environ, "CUDA_VISIBLE_DEVICES": "", "TF_CPP_MIN_LOG_LEVEL": "3"}
+    proc = subprocess.Popen(
+        [sys.executable, str(ROOT / "train.py"), *args, "--run-dir", str(cut)],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.time() + 120
+    while not (cut / "checkpoints" / "epoch_002.keras").exists():
+        assert proc.poll() is None and time.time() < deadline, "training ended before epoch 2"
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert not (cut / "model.keras").exists()
+
+    resumed = _run_cli("--resume", "--run-dir", str(cut), "--epochs", "4")
+    assert resumed.returncode == 0, resumed.stderr
+    assert "resuming from" in resumed.stdout
+    for a, b in zip(_generator_weights(whole), _generator_weights(cut), strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert sorted(p.name for p in (cut / "samples").glob("epoch_*.png")) == [
+        f"epoch_{i:03d}.png" for i in range(1, 5)
+    ]
+    assert sorted(set(_events(cut / "logs" / "train")["epoch_g_loss"])) == [0, 1, 2, 3]
+    steps = _events(cut / "logs" / "steps")["step/g_loss"]
+    total_steps = 4 * (1797 // 128)  # generator steps continue across the resume
+    assert max(steps) == total_steps - total_steps % 5

@@ -1,0 +1,157 @@
+"""Data sources: digits, TFDS (mock data), image folders and IDX files."""
+
+import gzip
+import struct
+
+import numpy as np
+import pytest
+import tensorflow_datasets as tfds
+from PIL import Image
+
+from keras_gans import data
+
+
+def _check(ds, batch, shape):
+    images = next(iter(ds))
+    if isinstance(images, tuple):
+        images = images[0]
+    assert tuple(images.shape) == (batch, *shape)
+    assert images.dtype == "float32"
+    x = images.numpy()
+    assert x.min() >= -1.0 and x.max() <= 1.0
+    assert x.max() - x.min() > 0.5  # real content, not a constant
+    return x
+
+
+def test_digits_default_is_16x16_with_labels():
+    ds = data.load_dataset("digits", batch_size=32, seed=0, with_labels=True)
+    assert int(ds.cardinality()) == 1797 // 32
+    images, labels = next(iter(ds))
+    _check(ds, 32, (16, 16, 1))
+    assert labels.dtype == "int32" and set(labels.numpy()) <= set(range(10))
+
+
+def test_digits_sizes_channels_and_seeded_order():
+    _check(data.load_dataset("digits", image_size=8, batch_size=16), 16, (8, 8, 1))
+    _check(data.load_dataset("digits", image_size=32, channels=3, batch_size=16), 16, (32, 32, 3))
+    a = next(iter(data.load_dataset("digits", batch_size=8, seed=3))).numpy()
+    b = next(iter(data.load_dataset("digits", batch_size=8, seed=3))).numpy()
+    np.testing.assert_array_equal(a, b)
+    unshuffled = next(
+        iter(data.load_dataset("digits", batch_size=4, shuffle=False, with_labels=True))
+    )
+    np.testing.assert_array_equal(unshuffled[1].numpy(), [0, 1, 2, 3])
+
+
+@pytest.mark.parametrize("name, shape", [("mnist", (28, 28, 1)), ("cifar10", (32, 32, 3))])
+def test_tfds_sources_with_mock_data(name, shape):
+    with tfds.testing.mock_data(num_examples=24):
+        ds = data.load_dataset(name, batch_size=8, with_labels=True)
+        _check(ds, 8, shape)
+        gray = data.load_dataset(name, batch_size=8, channels=1, image_size=16)
+        _check(gray, 8, (16, 16, 1))
+
+
+def _write_idx(path, array, magic_type=0x08):
+    header = bytes([0, 0, magic_type, array.ndim]) + struct.pack(f">{array.ndim}I", *array.shape)
+    payload = header + array.astype(">u1").tobytes()
+    if str(path).endswith(".gz"):
+        with gzip.open(path, "wb") as f:
+            f.write(payload)
+    else:
+        path.write_bytes(payload)
+
+
+@pytest.mark.parametrize("gz", [True, False])
+def test_idx_pair(tmp_path, gz):
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 256, (40, 28, 28), dtype=np.uint8)
+    labels = rng.integers(0, 10, 40, dtype=np.uint8)
+    suffix = ".gz" if gz else ""
+    _write_idx(tmp_path / f"t10k-images-idx3-ubyte{suffix}", images)
+    _write_idx(tmp_path / f"t10k-labels-idx1-ubyte{suffix}", labels)
+    np.testing.assert_array_equal(
+        data.read_idx(tmp_path / f"t10k-images-idx3-ubyte{suffix}"), images
+    )
+    ds = data.load_dataset(
+        str(tmp_path / f"t10k-images-idx3-ubyte{suffix}"),
+        batch_size=40,
+        shuffle=False,
+        with_labels=True,
+    )
+    x, y = next(iter(ds))
+    np.testing.assert_array_equal(y.numpy(), labels)
+    np.testing.assert_allclose(x.numpy()[..., 0], images / 127.5 - 1.0, atol=1e-6)
+
+
+def _image_folder(root, corrupt=0):
+    rng = np.random.default_rng(0)
+    modes = [
+        ("L", (20, 20), "png"),
+        ("RGB", (40, 30), "jpg"),
+        ("RGBA", (16, 16), "png"),
+        ("P", (33, 33), "gif"),
+        ("RGB", (64, 64), "bmp"),
+    ]
+    for cls in ("cats", "dogs"):
+        (root / cls / "nested").mkdir(parents=True)
+        for i, (mode, size, ext) in enumerate(modes):
+            arr = rng.integers(0, 256, (size[1], size[0], 3), dtype=np.uint8)
+            Image.fromarray(arr).convert(mode).save(
+                root / cls / ("nested" if i % 2 else "") / f"{i}.{ext}"
+            )
+    for i in range(corrupt):
+        (root / "cats" / f"broken{i}.jpg").write_bytes(b"not an image at all")
+    (root / "dogs" / "notes.txt").write_text("ignored")
+
+
+def test_folder_of_mixed_images_with_class_labels(tmp_path, capsys):
+    _image_folder(tmp_path, corrupt=2)
+    ds = data.load_dataset(
+        str(tmp_path), image_size=32, batch_size=10, shuffle=False, with_labels=True
+    )
+    x, y = next(iter(ds))
+    _check(ds, 10, (32, 32, 3))
+    assert sorted(y.numpy().tolist()) == [0] * 5 + [1] * 5
+    out = capsys.readouterr().out
+    assert "skipping 2 unreadable image(s)" in out and "broken0.jpg" in out
+    _check(
+        data.load_dataset(str(tmp_path), image_size=16, channels=1, batch_size=10), 10, (16, 16, 1)
+    )
+
+
+def test_grayscale_folder_infers_one_channel(tmp_path):
+    for i in range(4):
+        Image.fromarray(np.full((28, 28), i * 60, np.uint8)).save(tmp_path / f"{i}.png")
+    ds = data.load_dataset(str(tmp_path), batch_size=4, shuffle=False)
+    assert tuple(next(iter(ds)).shape) == (4, 28, 28, 1)
+    with pytest.raises(data.DataError, match="no labels"):
+        data.load_dataset(str(tmp_path), batch_size=4, with_labels=True)
+
+
+@pytest.mark.parametrize(
+    "source, kwargs, message",
+    [
+        ("/no/such/folder", {}, "no such folder or file: /no/such/folder"),
+        ("not_a_dataset_name", {}, "unknown data set 'not_a_dataset_name'"),
+        ("digits", {"image_size": 20}, "unsupported image size 20"),
+        ("digits", {"batch_size": 5000}, "larger than the data set"),
+        ("digits", {"batch_size": 0}, "batch size must be a positive integer"),
+    ],
+)
+def test_bad_sources(source, kwargs, message):
+    with pytest.raises(data.DataError, match=message):
+        data.load_dataset(source, **kwargs)
+
+
+def test_empty_and_unreadable_folders(tmp_path):
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(data.DataError, match="no images in folder"):
+        data.load_dataset(str(tmp_path / "empty"))
+    (tmp_path / "bad").mkdir()
+    (tmp_path / "bad" / "x.png").write_bytes(b"\x89PNG garbage")
+    with pytest.raises(data.DataError, match="no readable image"):
+        data.load_dataset(str(tmp_path / "bad"))
+    (tmp_path / "fake-images-idx3-ubyte").write_bytes(b"hello world")
+    with pytest.raises(data.DataError, match="IDX"):
+        data.load_dataset(str(tmp_path / "fake-images-idx3-ubyte"))
