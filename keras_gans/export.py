@@ -58,6 +58,7 @@ def export_generator(
     *,
     version: int | None = None,
     overwrite: bool = False,
+    allow_untrained: bool = False,
 ) -> Path:
     """Write ``gan``'s generator as a SavedModel under ``path/<version>``.
 
@@ -66,6 +67,8 @@ def export_generator(
         path: the model's base directory (TensorFlow Serving's model path).
         version: the version number; by default the next free one.
         overwrite: replace an existing version instead of refusing.
+        allow_untrained: export a generator that has never been updated
+            (refused by default: it is almost always a mistake).
 
     Returns:
         The version directory written.
@@ -77,7 +80,13 @@ def export_generator(
     if not isinstance(gan, BaseGAN):
         raise ExportError(f"expected a keras_gans model, got {type(gan).__name__}")
     if not gan.built or not gan.generator.built:
-        raise ExportError("the model is not built: call compile() (or build()) before exporting")
+        raise ExportError("the model is not built: compile and train it before exporting")
+    trained = gan.g_optimizer is not None and int(gan.g_optimizer.iterations) > 0
+    if not trained and not allow_untrained:
+        raise ExportError(
+            "the generator has never been trained (no optimizer step): train it first, "
+            "or pass allow_untrained=True"
+        )
     root = Path(path)
     version = next_version(root) if version is None else int(version)
     if version < 1:
@@ -98,7 +107,9 @@ def export_generator(
 
     @tf.function(input_signature=[tf.TensorSpec([None, width], tf.float32, name="z")])
     def serving_default(z):
-        return {"images": images_of(z)}
+        # Loaded signatures do not enforce the declared shape: check it first,
+        # so a wrong width fails here with a message naming z, not in a matmul.
+        return {"images": images_of(tf.ensure_shape(z, [None, width], name="check_z"))}
 
     @tf.function(
         input_signature=[
@@ -122,6 +133,9 @@ def export_generator(
             ]
         )
         def generate_with_codes(z, categorical, continuous):
+            z = tf.ensure_shape(z, [None, gan.latent_dim], name="check_z")
+            categorical = tf.ensure_shape(categorical, [None, n_cat], name="check_categorical")
+            continuous = tf.ensure_shape(continuous, [None, n_cont], name="check_continuous")
             return {"images": images_of(gan.generator_inputs(z, categorical, continuous))}
 
         archive.add_endpoint("generate_with_codes", generate_with_codes)

@@ -1,0 +1,143 @@
+"""SavedModel export: signatures checked in a fresh TensorFlow-only process."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import tensorflow as tf
+from conftest import make_model, random_images
+
+from keras_gans.export import ExportError, export_generator, main
+
+CHECK_SCRIPT = r"""
+import json, sys
+import numpy as np
+import tensorflow as tf
+
+path, z_file, out_file = sys.argv[1:]
+loaded = tf.saved_model.load(path)
+z = np.load(z_file)
+sigs = loaded.signatures
+report = {"signatures": sorted(sigs), "keras_gans_imported": "keras_gans" in sys.modules}
+served = sigs["serving_default"](z=tf.constant(z))["images"]
+report["serving_dtype"] = served.dtype.name
+a = sigs["sample"](num_images=tf.constant(5), seed=tf.constant(3))["images"].numpy()
+b = sigs["sample"](num_images=tf.constant(5), seed=tf.constant(3))["images"].numpy()
+c = sigs["sample"](num_images=tf.constant(5), seed=tf.constant(4))["images"].numpy()
+report.update(sample_dtype=str(a.dtype), sample_shape=list(a.shape),
+              same_seed_equal=bool(np.array_equal(a, b)), other_seed_differs=not np.array_equal(a, c))
+arrays = {"served": served.numpy()}
+if "generate_with_codes" in sigs:
+    codes = sigs["generate_with_codes"](
+        z=tf.constant(z[:, :4]), categorical=tf.constant([[1]] * len(z), tf.int32),
+        continuous=tf.constant(np.full((len(z), 2), 0.5, np.float32)))["images"]
+    arrays["codes"] = codes.numpy()
+try:
+    sigs["serving_default"](z=tf.zeros((2, z.shape[1] + 1)))
+    report["bad_width"] = "accepted"
+except (TypeError, ValueError, tf.errors.InvalidArgumentError) as e:
+    report["bad_width"] = str(e)
+np.savez(out_file, **arrays)
+print(json.dumps(report))
+"""
+
+
+def _trained(model_name, shape=(16, 16, 1), **kwargs):
+    model = make_model(model_name, shape, latent_dim=4, **kwargs)
+    model.compile()
+    model.fit(tf.data.Dataset.from_tensor_slices(random_images(8, shape)).batch(8), verbose=0)
+    return model
+
+
+def test_signatures_in_a_tensorflow_only_process(model_name, tmp_path):
+    model = _trained(model_name)
+    target = export_generator(model, tmp_path / "gen")
+    assert target == tmp_path / "gen" / "1" and (target / "saved_model.pb").is_file()
+    z = np.random.default_rng(0).normal(size=(3, model.generator_input_dim)).astype("float32")
+    np.save(tmp_path / "z.npy", z)
+    script = tmp_path / "check.py"
+    script.write_text(CHECK_SCRIPT)
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "CUDA_VISIBLE_DEVICES": ""}
+    result = subprocess.run(
+        [sys.executable, str(script), str(target), str(tmp_path / "z.npy"), str(tmp_path / "o.npz")],
+        capture_output=True, text=True, timeout=120, env=env, cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    expected = {"serving_default", "sample"} | ({"generate_with_codes"} if model_name == "infogan" else set())
+    assert set(report["signatures"]) == expected
+    assert report["keras_gans_imported"] is False
+    assert report["serving_dtype"] == "float32"
+    assert report["sample_dtype"] == "uint8" and report["sample_shape"] == [5, 16, 16, 1]
+    assert report["same_seed_equal"] and report["other_seed_differs"]
+    width = model.generator_input_dim
+    assert f"Shape of tensor z [2,{width + 1}] is not compatible with expected shape [?,{width}]" in (
+        report["bad_width"]
+    )
+    arrays = np.load(tmp_path / "o.npz")
+    np.testing.assert_allclose(arrays["served"], model.generator(z).numpy(), atol=1e-5)
+    assert np.abs(arrays["served"]).max() <= 1.0
+    if model_name == "infogan":
+        inputs = model.generator_inputs(z[:, :4], [[1]] * 3, np.full((3, 2), 0.5, np.float32))
+        np.testing.assert_allclose(arrays["codes"], model.generator(inputs).numpy(), atol=1e-5)
+
+
+def test_saved_model_cli_shows_documented_names(tmp_path):
+    model = _trained("infogan", categorical_codes=(10,), continuous_codes=2)
+    target = export_generator(model, tmp_path / "gen")
+    cli = shutil.which("saved_model_cli")
+    if cli is None:
+        pytest.skip("saved_model_cli is not on PATH")
+    out = subprocess.run([cli, "show", "--dir", str(target), "--all"], capture_output=True,
+                         text=True, timeout=120).stdout
+    for text in ("signature_def['serving_default']", "signature_def['sample']",
+                 "signature_def['generate_with_codes']", "inputs['z']", "inputs['num_images']",
+                 "inputs['seed']", "inputs['categorical']", "inputs['continuous']",
+                 "outputs['images']", "dtype: DT_UINT8", "shape: (-1, 16)"):
+        assert text in out, text
+
+
+def test_versions_and_overwrite(tmp_path):
+    model = _trained("gan")
+    assert export_generator(model, tmp_path).name == "1"
+    assert export_generator(model, tmp_path).name == "2"
+    with pytest.raises(ExportError, match="exists"):
+        export_generator(model, tmp_path, version=1)
+    assert export_generator(model, tmp_path, version=1, overwrite=True).name == "1"
+
+
+def test_untrained_and_unbuilt_models_are_refused(tmp_path):
+    fresh = make_model("dcgan", (16, 16, 1))
+    with pytest.raises(ExportError, match="not built"):
+        export_generator(fresh, tmp_path)
+    fresh.compile()
+    with pytest.raises(ExportError, match="never been trained"):
+        export_generator(fresh, tmp_path)
+    assert export_generator(fresh, tmp_path, allow_untrained=True).name == "1"
+    with pytest.raises(ExportError, match="keras_gans model"):
+        export_generator(fresh.generator, tmp_path)
+
+
+def test_export_and_sample_command_lines(tmp_path, capsys):
+    model = _trained("dcgan")
+    model.save(tmp_path / "m.keras")
+    assert main([str(tmp_path / "m.keras"), str(tmp_path / "out")]) == 0
+    with pytest.raises(SystemExit) as info:
+        main([str(tmp_path / "missing.keras"), str(tmp_path / "out")])
+    assert info.value.code == 2
+    assert "no such run directory or .keras file" in capsys.readouterr().err
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    result = subprocess.run(
+        [sys.executable, "-m", "keras_gans.sample", str(tmp_path / "out"), "--num", "9", "--seed", "0",
+         "--out", str(tmp_path / "grid.png"), "--scale", "1"],
+        capture_output=True, text=True, timeout=120, env=env, cwd=Path(__file__).parents[1],
+    )
+    assert result.returncode == 0, result.stderr
+    from PIL import Image
+
+    assert Image.open(tmp_path / "grid.png").size == (48, 48)
