@@ -83,8 +83,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--data-dir", default=None, help="tensorflow-datasets data directory")
     p.add_argument("--split", default="train", help="tensorflow-datasets split")
-    p.add_argument("--epochs", type=_positive_int, default=25, help="total epochs to train")
-    p.add_argument("--batch-size", type=_positive_int, default=64, help="global batch size")
+    p.add_argument("--epochs", type=_positive_int, default=60, help="total epochs to train")
+    p.add_argument("--batch-size", type=_positive_int, default=32, help="global batch size")
     p.add_argument(
         "--latent-dim",
         type=_positive_int,

@@ -48,8 +48,8 @@ class TrainConfig:
     dataset: str = "digits"
     data_dir: str | None = None
     split: str = "train"
-    epochs: int = 25
-    batch_size: int = 64
+    epochs: int = 60
+    batch_size: int = 32
     latent_dim: int | None = None
     image_size: int | None = None
     channels: int | None = None

@@ -64,20 +64,33 @@ def test_signatures_in_a_tensorflow_only_process(model_name, tmp_path):
     script.write_text(CHECK_SCRIPT)
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "CUDA_VISIBLE_DEVICES": ""}
     result = subprocess.run(
-        [sys.executable, str(script), str(target), str(tmp_path / "z.npy"), str(tmp_path / "o.npz")],
-        capture_output=True, text=True, timeout=120, env=env, cwd=tmp_path,
+        [
+            sys.executable,
+            str(script),
+            str(target),
+            str(tmp_path / "z.npy"),
+            str(tmp_path / "o.npz"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+        cwd=tmp_path,
     )
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout.strip().splitlines()[-1])
-    expected = {"serving_default", "sample"} | ({"generate_with_codes"} if model_name == "infogan" else set())
+    expected = {"serving_default", "sample"} | (
+        {"generate_with_codes"} if model_name == "infogan" else set()
+    )
     assert set(report["signatures"]) == expected
     assert report["keras_gans_imported"] is False
     assert report["serving_dtype"] == "float32"
     assert report["sample_dtype"] == "uint8" and report["sample_shape"] == [5, 16, 16, 1]
     assert report["same_seed_equal"] and report["other_seed_differs"]
     width = model.generator_input_dim
-    assert f"Shape of tensor z [2,{width + 1}] is not compatible with expected shape [?,{width}]" in (
-        report["bad_width"]
+    assert (
+        f"Shape of tensor z [2,{width + 1}] is not compatible with expected shape [?,{width}]"
+        in (report["bad_width"])
     )
     arrays = np.load(tmp_path / "o.npz")
     np.testing.assert_allclose(arrays["served"], model.generator(z).numpy(), atol=1e-5)
@@ -93,12 +106,22 @@ def test_saved_model_cli_shows_documented_names(tmp_path):
     cli = shutil.which("saved_model_cli")
     if cli is None:
         pytest.skip("saved_model_cli is not on PATH")
-    out = subprocess.run([cli, "show", "--dir", str(target), "--all"], capture_output=True,
-                         text=True, timeout=120).stdout
-    for text in ("signature_def['serving_default']", "signature_def['sample']",
-                 "signature_def['generate_with_codes']", "inputs['z']", "inputs['num_images']",
-                 "inputs['seed']", "inputs['categorical']", "inputs['continuous']",
-                 "outputs['images']", "dtype: DT_UINT8", "shape: (-1, 16)"):
+    out = subprocess.run(
+        [cli, "show", "--dir", str(target), "--all"], capture_output=True, text=True, timeout=120
+    ).stdout
+    for text in (
+        "signature_def['serving_default']",
+        "signature_def['sample']",
+        "signature_def['generate_with_codes']",
+        "inputs['z']",
+        "inputs['num_images']",
+        "inputs['seed']",
+        "inputs['categorical']",
+        "inputs['continuous']",
+        "outputs['images']",
+        "dtype: DT_UINT8",
+        "shape: (-1, 16)",
+    ):
         assert text in out, text
 
 
@@ -133,9 +156,25 @@ def test_export_and_sample_command_lines(tmp_path, capsys):
     assert "no such run directory or .keras file" in capsys.readouterr().err
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
     result = subprocess.run(
-        [sys.executable, "-m", "keras_gans.sample", str(tmp_path / "out"), "--num", "9", "--seed", "0",
-         "--out", str(tmp_path / "grid.png"), "--scale", "1"],
-        capture_output=True, text=True, timeout=120, env=env, cwd=Path(__file__).parents[1],
+        [
+            sys.executable,
+            "-m",
+            "keras_gans.sample",
+            str(tmp_path / "out"),
+            "--num",
+            "9",
+            "--seed",
+            "0",
+            "--out",
+            str(tmp_path / "grid.png"),
+            "--scale",
+            "1",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+        cwd=Path(__file__).parents[1],
     )
     assert result.returncode == 0, result.stderr
     from PIL import Image
