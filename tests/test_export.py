@@ -30,7 +30,8 @@ a = sigs["sample"](num_images=tf.constant(5), seed=tf.constant(3))["images"].num
 b = sigs["sample"](num_images=tf.constant(5), seed=tf.constant(3))["images"].numpy()
 c = sigs["sample"](num_images=tf.constant(5), seed=tf.constant(4))["images"].numpy()
 report.update(sample_dtype=str(a.dtype), sample_shape=list(a.shape),
-              same_seed_equal=bool(np.array_equal(a, b)), other_seed_differs=not np.array_equal(a, c))
+              same_seed_equal=bool(np.array_equal(a, b)),
+              other_seed_differs=not np.array_equal(a, c))
 arrays = {"served": served.numpy()}
 if "generate_with_codes" in sigs:
     codes = sigs["generate_with_codes"](
