@@ -80,7 +80,8 @@ class BaselineGAN(keras.Model):
             fake = self.generator(z, training=True)
             real_logits, fake_logits = self._logits(real), self._logits(fake)
             d_loss = tf.reduce_mean(tf.nn.softplus(-real_logits)) + tf.reduce_mean(
-                tf.nn.softplus(fake_logits))
+                tf.nn.softplus(fake_logits)
+            )
         grads = tape.gradient(d_loss, self.discriminator.trainable_weights)
         self.d_optimizer.apply_gradients(zip(grads, self.discriminator.trainable_weights))
         z = keras.random.normal((batch, self.latent_dim), seed=self.seed_generator)

@@ -62,9 +62,9 @@ def step_flops(name: str, gan, batch: int) -> float:
 
 def _build(case: dict):
     import keras
+    from baseline import BaselineGAN, BaselineWGANGP, kerasio_wgan_critic, kerasio_wgan_generator
 
     import keras_gans
-    from baseline import BaselineGAN, BaselineWGANGP, kerasio_wgan_critic, kerasio_wgan_generator
 
     keras.config.set_dtype_policy(case["policy"])
     name, impl = case["model"], case["impl"]
@@ -72,19 +72,24 @@ def _build(case: dict):
     if name == "wgan-gp":
         g, d = kerasio_wgan_generator(128), kerasio_wgan_critic()
         if impl == "package":
-            model = keras_gans.WGANGP(g, d, latent_dim=128, image_shape=shape, critic_steps=3,
-                                      gp_weight=10.0, seed=0)
+            model = keras_gans.WGANGP(
+                g, d, latent_dim=128, image_shape=shape, critic_steps=3, gp_weight=10.0, seed=0
+            )
             model.compile(jit_compile=case["jit"], steps_per_execution=case["spe"])
             return model
         model = BaselineWGANGP(g, d, 128, critic_steps=3, gp_weight=10.0)
         opt = dict(learning_rate=1e-4, beta_1=0.0, beta_2=0.9)
     else:
-        cls = {"gan": keras_gans.GAN, "dcgan": keras_gans.DCGAN, "infogan": keras_gans.InfoGAN}[name]
+        cls = {"gan": keras_gans.GAN, "dcgan": keras_gans.DCGAN, "infogan": keras_gans.InfoGAN}[
+            name
+        ]
         template = cls(image_shape=shape, seed=0)
         if impl == "package":
             template.compile(jit_compile=case["jit"], steps_per_execution=case["spe"])
             return template
-        model = BaselineGAN(template.generator, template.discriminator, template.generator_input_dim)
+        model = BaselineGAN(
+            template.generator, template.discriminator, template.generator_input_dim
+        )
         opt = dict(learning_rate=2e-4, beta_1=0.5)
     model.compile(keras.optimizers.Adam(**opt), keras.optimizers.Adam(**opt))
     model.jit_compile = case["jit"]
@@ -129,8 +134,12 @@ def run_case(case: dict) -> dict:
 
 
 def _spawn(case: dict) -> dict:
-    out = subprocess.run([sys.executable, __file__, "--case", json.dumps(case)], capture_output=True,
-                         text=True, timeout=1800)
+    out = subprocess.run(
+        [sys.executable, __file__, "--case", json.dumps(case)],
+        capture_output=True,
+        text=True,
+        timeout=1800,
+    )
     if out.returncode:
         raise RuntimeError(f"case {case} failed:\n{out.stderr[-3000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -141,7 +150,7 @@ def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("--case", help=argparse.SUPPRESS)
     p.add_argument("--quick", action="store_true", help="WGAN-GP at batch 64 only")
-    p.add_argument("--steps", type=int, default=20, help="steps per timed epoch")
+    p.add_argument("--steps", type=int, default=6, help="steps per timed epoch")
     p.add_argument("--epochs", type=int, default=3, help="timed epochs (median is reported)")
     args = p.parse_args()
     if args.case:
@@ -166,23 +175,35 @@ def main() -> None:
         r = _spawn(case)
         results.append(r)
         flops = f"{r['gflop_per_s']:.0f} GFLOP/s" if "gflop_per_s" in r else ""
-        print(f"{r['model']:8s} b={r['batch']:<4d} {r['impl']:8s} {r['policy']:15s} jit={r['jit']!s:5s} "
-              f"spe={r['spe']}  {r['images_per_s']:8.1f} img/s  {r['peak_rss_mb']:7.0f} MB  {flops}",
-              flush=True)
+        print(
+            f"{r['model']:8s} b={r['batch']:<4d} {r['impl']:8s} {r['policy']:15s} jit={r['jit']!s:5s} "
+            f"spe={r['spe']}  {r['images_per_s']:8.1f} img/s  {r['peak_rss_mb']:7.0f} MB  {flops}",
+            flush=True,
+        )
     print("\nratios (package / baseline, same settings):")
     for r in results:
         if r["impl"] != "package":
             continue
-        match = [b for b in results if b["impl"] == "baseline" and all(
-            b[k] == r[k] for k in ("model", "batch", "policy", "jit"))]
+        match = [
+            b
+            for b in results
+            if b["impl"] == "baseline"
+            and all(b[k] == r[k] for k in ("model", "batch", "policy", "jit"))
+        ]
         if match and r["spe"] == 1:
-            print(f"  {r['model']:8s} b={r['batch']:<4d} {r['policy']:15s} jit={r['jit']!s:5s} "
-                  f"{r['images_per_s'] / match[0]['images_per_s']:.2f}x")
+            print(
+                f"  {r['model']:8s} b={r['batch']:<4d} {r['policy']:15s} jit={r['jit']!s:5s} "
+                f"{r['images_per_s'] / match[0]['images_per_s']:.2f}x"
+            )
     import tensorflow as tf
 
-    machine = {"cpu": platform.processor() or platform.machine(), "cores": os.cpu_count(),
-               "python": platform.python_version(), "tensorflow": tf.__version__,
-               "peak_fp32_gflops": os.cpu_count() * 2.3 * PEAK_FP32_GFLOPS_PER_CORE_GHZ}
+    machine = {
+        "cpu": platform.processor() or platform.machine(),
+        "cores": os.cpu_count(),
+        "python": platform.python_version(),
+        "tensorflow": tf.__version__,
+        "peak_fp32_gflops": os.cpu_count() * 2.3 * PEAK_FP32_GFLOPS_PER_CORE_GHZ,
+    }
     out = HERE / "results" / f"throughput-{time.strftime('%Y%m%d-%H%M%S')}.json"
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps({"machine": machine, "results": results}, indent=2))

@@ -39,11 +39,10 @@ class GAN(BaseGAN):
         batch_size = tf.shape(real)[0]
 
         # Update the discriminator by descending -[log D(x) + log(1 - D(G(z)))].
-        fake = self.generator(self.sample_noise(batch_size), training=True)
+        fake = self._fake(self.sample_noise(batch_size))
 
         def discriminator_loss() -> tuple[tf.Tensor, dict[str, tf.Tensor]]:
-            real_logits = self.discriminator(real, training=True)
-            fake_logits = self.discriminator(fake, training=True)
+            real_logits, fake_logits = self.discriminate(real, fake)
             loss = losses.minimax_discriminator_loss(real_logits, fake_logits)
             return loss, {
                 "d_loss": loss,
@@ -59,7 +58,7 @@ class GAN(BaseGAN):
         z = self.sample_noise(batch_size)
 
         def generator_loss() -> tuple[tf.Tensor, dict[str, tf.Tensor]]:
-            fake_logits = self.discriminator(self.generator(z, training=True), training=True)
+            fake_logits = self.discriminator(self._fake(z), training=True)
             loss = losses.non_saturating_generator_loss(fake_logits)
             return loss, {"g_loss": loss}
 

@@ -140,11 +140,10 @@ class InfoGAN(BaseGAN):
 
         # Discriminator and Q: minimise the GAN loss and lambda * L_I on fakes.
         z = self.sample_generator_inputs(batch_size)
-        fake = self.generator(z, training=True)
+        fake = self._fake(z)
 
         def discriminator_loss():
-            real_logits, _, _ = self.discriminator(real, training=True)
-            fake_logits, q_cat, q_cont = self.discriminator(fake, training=True)
+            (real_logits, _, _), (fake_logits, q_cat, q_cont) = self.discriminate(real, fake)
             d_loss = losses.minimax_discriminator_loss(real_logits, fake_logits)
             info = self._info_loss(z, q_cat, q_cont)
             return d_loss + self.info_weight * info, {
@@ -161,9 +160,7 @@ class InfoGAN(BaseGAN):
         z = self.sample_generator_inputs(batch_size)
 
         def generator_loss():
-            fake_logits, q_cat, q_cont = self.discriminator(
-                self.generator(z, training=True), training=True
-            )
+            fake_logits, q_cat, q_cont = self.discriminator(self._fake(z), training=True)
             g_loss = losses.non_saturating_generator_loss(fake_logits)
             info = self._info_loss(z, q_cat, q_cont)
             return g_loss + self.info_weight * info, {"g_loss": g_loss, "info_loss": info}

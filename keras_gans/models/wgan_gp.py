@@ -64,12 +64,11 @@ class WGANGP(BaseGAN):
             return self.discriminator(images, training=True)
 
         for _ in range(self.critic_steps):
-            fake = self.generator(self.sample_noise(batch_size), training=True)
+            fake = self._fake(self.sample_noise(batch_size))
             alpha = keras.random.uniform((batch_size, 1, 1, 1), seed=self.seed_generator)
 
             def critic_loss(fake: tf.Tensor = fake, alpha: tf.Tensor = alpha):
-                real_scores = critic(real)
-                fake_scores = critic(fake)
+                real_scores, fake_scores = self.discriminate(real, fake)
                 gp = losses.gradient_penalty(critic, real, fake, alpha)
                 loss = losses.wasserstein_discriminator_loss(real_scores, fake_scores)
                 loss += self.gp_weight * gp
@@ -89,7 +88,7 @@ class WGANGP(BaseGAN):
         z = self.sample_noise(batch_size)
 
         def generator_loss():
-            loss = losses.wasserstein_generator_loss(critic(self.generator(z, training=True)))
+            loss = losses.wasserstein_generator_loss(critic(self._fake(z)))
             return loss, {"g_loss": loss}
 
         return self._log(
