@@ -176,8 +176,9 @@ def main() -> None:
         results.append(r)
         flops = f"{r['gflop_per_s']:.0f} GFLOP/s" if "gflop_per_s" in r else ""
         print(
-            f"{r['model']:8s} b={r['batch']:<4d} {r['impl']:8s} {r['policy']:15s} jit={r['jit']!s:5s} "
-            f"spe={r['spe']}  {r['images_per_s']:8.1f} img/s  {r['peak_rss_mb']:7.0f} MB  {flops}",
+            f"{r['model']:8s} b={r['batch']:<4d} {r['impl']:8s} {r['policy']:15s} "
+            f"jit={r['jit']!s:5s} spe={r['spe']}  {r['images_per_s']:8.1f} img/s  "
+            f"{r['peak_rss_mb']:7.0f} MB  {flops}",
             flush=True,
         )
     print("\nratios (package / baseline, same settings):")
