@@ -149,6 +149,20 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="continue the run in --run-dir from its last checkpoint",
     )
+    g = p.add_argument_group("distribution")
+    g.add_argument(
+        "--strategy",
+        default="default",
+        choices=["default", "mirrored", "multiworker"],
+        help="tf.distribute strategy: mirrored = all local GPUs (or --cpu-devices), "
+        "multiworker = the cluster in TF_CONFIG",
+    )
+    g.add_argument(
+        "--cpu-devices",
+        type=_positive_int,
+        default=None,
+        help="split the CPU into N logical devices (to run mirrored without GPUs)",
+    )
     g = p.add_argument_group("WGAN-GP")
     g.add_argument(
         "--critic-steps", type=_positive_int, default=5, help="critic updates per generator update"

@@ -1,5 +1,9 @@
 """Default generator and discriminator builders, one per architecture family.
 
+Batch normalisation is ``synchronized``: under a multi-replica
+``tf.distribute`` strategy its statistics are those of the global batch, as
+on one device (without a strategy it is plain batch norm).
+
 The builders know nothing about objectives: they map an image shape to Keras
 functional models. Generators end in a float32 ``tanh`` (images in [-1, 1]);
 discriminators end in a float32 linear unit (a logit or a critic score), so
@@ -58,7 +62,7 @@ def mlp_generator(
     x = z
     for i, n in enumerate(units):
         x = layers.Dense(n, name=f"dense_{i}")(x)
-        x = layers.BatchNormalization(name=f"bn_{i}")(x)
+        x = layers.BatchNormalization(synchronized=True, name=f"bn_{i}")(x)
         x = layers.LeakyReLU(0.2, name=f"lrelu_{i}")(x)
     x = layers.Dense(shape[0] * shape[1] * shape[2], name="dense_out")(x)
     x = layers.Reshape(shape, name="reshape")(x)
@@ -103,7 +107,7 @@ def dcgan_generator(
     filters = base_filters * 2 ** (doublings - 1)
     z = keras.Input((latent_dim,), name="z")
     x = layers.Dense(start * start * filters, use_bias=False, name="project")(z)
-    x = layers.BatchNormalization(name="project_bn")(x)
+    x = layers.BatchNormalization(synchronized=True, name="project_bn")(x)
     x = layers.ReLU(name="project_relu")(x)
     x = layers.Reshape((start, start, filters), name="reshape")(x)
     for i in range(doublings - 1):
@@ -111,7 +115,7 @@ def dcgan_generator(
         x = layers.Conv2DTranspose(
             filters, 4, strides=2, padding="same", use_bias=False, name=f"deconv_{i}"
         )(x)
-        x = layers.BatchNormalization(name=f"bn_{i}")(x)
+        x = layers.BatchNormalization(synchronized=True, name=f"bn_{i}")(x)
         x = layers.ReLU(name=f"relu_{i}")(x)
     x = layers.Conv2DTranspose(shape[2], 4, strides=2, padding="same", name="deconv_out")(x)
     return keras.Model(z, _image_output(x, "images"), name=name)
@@ -172,7 +176,7 @@ def infogan_discriminator(
     features = _conv_body(images, shape[0], base_filters)
     logits = layers.Dense(1, dtype="float32", name="logits")(features)
     q = layers.Dense(q_units, name="q_dense")(features)
-    q = layers.BatchNormalization(name="q_bn")(q)
+    q = layers.BatchNormalization(synchronized=True, name="q_bn")(q)
     q = layers.LeakyReLU(0.2, name="q_lrelu")(q)
     cat_logits = layers.Dense(
         max(sum(categorical_codes), 0), dtype="float32", name="q_categorical"

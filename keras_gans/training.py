@@ -24,7 +24,7 @@ import keras
 import tensorflow as tf
 
 from keras_gans import callbacks as cb
-from keras_gans import data, networks
+from keras_gans import data, distribute, networks
 from keras_gans.models import DCGAN, GAN, WGANGP, BaseGAN, InfoGAN
 
 MODELS: dict[str, type[BaseGAN]] = {
@@ -69,6 +69,8 @@ class TrainConfig:
     continuous_codes: int = 2
     sample_every_steps: int = 50
     num_samples: int = 64
+    strategy: str = "default"
+    cpu_devices: int | None = None
     verbose: int | str = "auto"
 
     def validate(self) -> None:
@@ -98,6 +100,12 @@ class TrainConfig:
             raise ConfigError(
                 f"mixed_precision must be off, bf16 or fp16, got {self.mixed_precision!r}"
             )
+        if self.strategy not in distribute.STRATEGIES:
+            raise ConfigError(
+                f"unknown strategy {self.strategy!r}: choose one of {', '.join(distribute.STRATEGIES)}"
+            )
+        if self.cpu_devices is not None and self.cpu_devices < 1:
+            raise ConfigError(f"cpu_devices must be a positive integer, got {self.cpu_devices}")
         if self.continuous_codes < 0 or any(k < 2 for k in self.categorical_codes):
             raise ConfigError("InfoGAN codes: categorical sizes >= 2, continuous count >= 0")
 
@@ -169,6 +177,17 @@ def run(config: TrainConfig) -> Path:
         config = TrainConfig(**{**stored, **keep})
         config.validate()
 
+    if config.cpu_devices:
+        try:
+            distribute.configure_cpu_devices(config.cpu_devices)
+        except ValueError as e:
+            raise ConfigError(str(e)) from None
+    try:
+        strategy = distribute.make_strategy(config.strategy)
+    except ValueError as e:
+        raise ConfigError(str(e)) from None
+    multiworker = isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy)
+    chief = distribute.is_chief() if multiworker else True
     if config.seed is not None:
         keras.utils.set_random_seed(config.seed)
         tf.config.experimental.enable_op_determinism()

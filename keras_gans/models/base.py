@@ -231,13 +231,31 @@ class BaseGAN(keras.Model):
     def _seed(self, seed: Any = None) -> Any:
         return self.seed_generator if seed is None else seed
 
+    @staticmethod
+    def replica_draw(draw: Callable[[Any], tf.Tensor], batch_size: int | tf.Tensor) -> tf.Tensor:
+        """Call ``draw(n)`` so that each replica gets its own slice of one global draw.
+
+        Under a multi-replica strategy every replica holds the same seed-generator
+        state; drawing the global batch (``batch_size * replicas`` rows) and
+        keeping the replica's slice gives different draws per replica, and the
+        same draws as one device training on the global batch.
+        """
+        replicas = tf.distribute.get_strategy().num_replicas_in_sync
+        context = tf.distribute.get_replica_context()
+        if replicas == 1 or context is None:
+            return draw(batch_size)
+        start = context.replica_id_in_sync_group * batch_size
+        return draw(batch_size * replicas)[start : start + batch_size]
+
     def sample_noise(self, batch_size: int | tf.Tensor, seed: Any = None) -> tf.Tensor:
         """Draw standard-normal noise ``(batch_size, latent_dim)``.
 
         From the model's seed generator, or from ``seed`` (an int or a
         ``SeedGenerator``) when given.
         """
-        return keras.random.normal((batch_size, self.latent_dim), seed=self._seed(seed))
+        return self.replica_draw(
+            lambda n: keras.random.normal((n, self.latent_dim), seed=self._seed(seed)), batch_size
+        )
 
     def sample_generator_inputs(self, batch_size: int | tf.Tensor, seed: Any = None) -> tf.Tensor:
         """Draw a batch of full generator inputs (noise, plus codes for InfoGAN)."""

@@ -84,14 +84,21 @@ class InfoGAN(BaseGAN):
     ) -> tuple[tf.Tensor, tf.Tensor]:
         """Draw codes: int32 category indices ``(b, n_cat)`` and continuous ``(b, n_cont)``."""
         seed = self._seed(seed)
-        categorical = [
-            keras.random.randint((batch_size, 1), 0, k, seed=seed, dtype="int32")
-            for k in self.categorical_codes
-        ]
-        categorical = (
-            tf.concat(categorical, axis=1) if categorical else tf.zeros((batch_size, 0), tf.int32)
-        )
-        continuous = keras.random.uniform((batch_size, self.continuous_codes), -1.0, 1.0, seed=seed)
+
+        def draw(n):
+            categorical = [
+                keras.random.randint((n, 1), 0, k, seed=seed, dtype="int32")
+                for k in self.categorical_codes
+            ]
+            categorical = (
+                tf.concat(categorical, axis=1) if categorical else tf.zeros((n, 0), tf.int32)
+            )
+            continuous = keras.random.uniform((n, self.continuous_codes), -1.0, 1.0, seed=seed)
+            return tf.concat([tf.cast(categorical, tf.float32), continuous], axis=1)
+
+        codes = self.replica_draw(draw, batch_size)
+        n_cat = len(self.categorical_codes)
+        categorical, continuous = tf.cast(codes[:, :n_cat], tf.int32), codes[:, n_cat:]
         return categorical, continuous
 
     def generator_inputs(

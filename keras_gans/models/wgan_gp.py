@@ -65,7 +65,9 @@ class WGANGP(BaseGAN):
 
         for _ in range(self.critic_steps):
             fake = self._fake(self.sample_noise(batch_size))
-            alpha = keras.random.uniform((batch_size, 1, 1, 1), seed=self.seed_generator)
+            alpha = self.replica_draw(
+                lambda n: keras.random.uniform((n, 1, 1, 1), seed=self.seed_generator), batch_size
+            )
 
             def critic_loss(fake: tf.Tensor = fake, alpha: tf.Tensor = alpha):
                 real_scores, fake_scores = self.discriminate(real, fake)

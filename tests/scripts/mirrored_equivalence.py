@@ -1,0 +1,83 @@
+"""One training step under MirroredStrategy (2 logical CPUs) versus one device.
+
+Run as a subprocess by tests/test_distribute.py, because logical devices must
+be configured before TensorFlow starts. Prints one JSON line per model.
+"""
+
+import json
+import os
+import sys
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+import tensorflow as tf  # noqa: E402
+
+cpu = tf.config.list_physical_devices("CPU")[0]
+tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+
+import keras_gans  # noqa: E402
+from keras_gans import networks  # noqa: E402
+
+SHAPE = (8, 8, 1)
+
+
+def build(name):
+    kwargs = {"latent_dim": 4, "image_shape": SHAPE, "seed": 0}
+    if name == "gan":  # dropout masks are per replica by design: compare without dropout
+        return keras_gans.GAN(
+            networks.mlp_generator(4, SHAPE, units=(16,)),
+            networks.mlp_discriminator(SHAPE, units=(16,), dropout=0),
+            **kwargs,
+        )
+    if name == "wgan_gp":
+        return keras_gans.WGANGP(critic_steps=2, **kwargs)
+    return {"dcgan": keras_gans.DCGAN, "infogan": keras_gans.InfoGAN}[name](**kwargs)
+
+
+def main(names):
+    x = np.random.default_rng(0).uniform(-1, 1, (16, *SHAPE)).astype("float32")
+    strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
+    for name in names:
+        single = build(name)
+        single.compile()
+        with strategy.scope():
+            mirrored = build(name)
+            mirrored.compile()
+        mirrored.generator.set_weights(single.generator.get_weights())
+        mirrored.discriminator.set_weights(single.discriminator.get_weights())
+        initial = [np.array(w) for w in single.generator.get_weights()]
+        ds = tf.data.Dataset.from_tensor_slices(x).batch(16)
+        h1 = single.fit(ds, epochs=1, verbose=0, shuffle=False).history
+        h2 = mirrored.fit(ds, epochs=1, verbose=0, shuffle=False).history
+        diffs = [
+            float(np.max(np.abs(np.asarray(a) - np.asarray(b))))
+            for net in ("generator", "discriminator")
+            for a, b in zip(
+                getattr(single, net).get_weights(), getattr(mirrored, net).get_weights()
+            )
+        ]
+        moved = [
+            float(np.max(np.abs(np.asarray(a) - np.asarray(b))))
+            for a, b in zip(single.generator.get_weights(), initial)
+        ]
+        print(
+            json.dumps(
+                {
+                    "model": name,
+                    "replicas": strategy.num_replicas_in_sync,
+                    "max_weight_diff": max(diffs),
+                    "max_update": max(moved),
+                    "logs_single": {k: v[-1] for k, v in h1.items()},
+                    "logs_mirrored": {k: v[-1] for k, v in h2.items()},
+                    "jit": bool(mirrored.jit_compile),
+                }
+            ),
+            flush=True,
+        )
+        keras.backend.clear_session()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:] or ["gan", "dcgan", "infogan", "wgan_gp"])

@@ -1,0 +1,48 @@
+"""One worker of a two-process MultiWorkerMirroredStrategy run (see test_distribute.py).
+
+Runs the same library path as ``train.py --strategy multiworker`` and prints a
+JSON line with a digest of the worker's final generator and critic weights.
+"""
+
+import hashlib
+import json
+import os
+import sys
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+from keras_gans import training  # noqa: E402
+
+captured = {}
+_build = training.build_model
+
+
+def _capture(*args, **kwargs):
+    captured["model"] = _build(*args, **kwargs)
+    return captured["model"]
+
+
+training.build_model = _capture
+
+run_dir, model_name = sys.argv[1], sys.argv[2]
+config = training.TrainConfig(
+    model=model_name,
+    dataset="digits",
+    image_size=8,
+    batch_size=64,
+    latent_dim=4,
+    epochs=2,
+    critic_steps=2,
+    seed=3,
+    run_dir=run_dir,
+    strategy="multiworker",
+    verbose=0,
+    sample_every_steps=5,
+    num_samples=4,
+)
+training.run(config)
+model = captured["model"]
+digest = hashlib.sha256()
+for weight in model.generator.weights + model.discriminator.weights:
+    digest.update(weight.numpy().tobytes())
+print(json.dumps({"digest": digest.hexdigest(), "g_steps": int(model.g_optimizer.iterations)}))
