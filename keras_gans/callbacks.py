@@ -151,7 +151,7 @@ class StepScalars(keras.callbacks.Callback):
         self._writer = tf.summary.create_file_writer(self.log_dir)
 
     def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
-        step = int(self.model.g_optimizer.iterations)
+        step = int(keras.ops.convert_to_numpy(self.model.g_optimizer.iterations))
         if step % self.every or not logs:
             return
         with self._writer.as_default():

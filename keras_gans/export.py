@@ -81,7 +81,10 @@ def export_generator(
         raise ExportError(f"expected a keras_gans model, got {type(gan).__name__}")
     if not gan.built or not gan.generator.built:
         raise ExportError("the model is not built: compile and train it before exporting")
-    trained = gan.g_optimizer is not None and int(gan.g_optimizer.iterations) > 0
+    trained = (
+        gan.g_optimizer is not None
+        and int(keras.ops.convert_to_numpy(gan.g_optimizer.iterations)) > 0
+    )
     if not trained and not allow_untrained:
         raise ExportError(
             "the generator has never been trained (no optimizer step): train it first, "

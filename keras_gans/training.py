@@ -101,9 +101,8 @@ class TrainConfig:
                 f"mixed_precision must be off, bf16 or fp16, got {self.mixed_precision!r}"
             )
         if self.strategy not in distribute.STRATEGIES:
-            raise ConfigError(
-                f"unknown strategy {self.strategy!r}: choose one of {', '.join(distribute.STRATEGIES)}"
-            )
+            choices = ", ".join(distribute.STRATEGIES)
+            raise ConfigError(f"unknown strategy {self.strategy!r}: choose one of {choices}")
         if self.cpu_devices is not None and self.cpu_devices < 1:
             raise ConfigError(f"cpu_devices must be a positive integer, got {self.cpu_devices}")
         if self.continuous_codes < 0 or any(k < 2 for k in self.categorical_codes):
@@ -210,33 +209,38 @@ def run(config: TrainConfig) -> Path:
         raise ConfigError("the data set yields no full batch: lower --batch-size")
 
     run_dir = run_dir or _default_run_dir(config, info.name)
-    run_dir.mkdir(parents=True, exist_ok=True)
     checkpoint_dir = run_dir / "checkpoints"
     initial_epoch = 0
     latest = cb.latest_checkpoint(checkpoint_dir) if config.resume else None
-    if latest is not None:
-        initial_epoch, path = latest
-        model = keras.saving.load_model(path)
-        print(f"resuming from {path} (epoch {initial_epoch})")
-    else:
-        if config.resume:
-            print(f"no checkpoint in {checkpoint_dir}: starting from epoch 0")
-        model = build_model(config, image_shape)
-    _write_json(run_dir / "config.json", dataclasses.asdict(config))
+    with strategy.scope():
+        if latest is not None:
+            initial_epoch, path = latest
+            model = keras.saving.load_model(path)
+            print(f"resuming from {path} (epoch {initial_epoch})")
+        else:
+            if config.resume:
+                print(f"no checkpoint in {checkpoint_dir}: starting from epoch 0")
+            model = build_model(config, image_shape)
+    # Only the chief writes the run directory; other workers write to a
+    # temporary folder that is removed at the end (TensorFlow's prescription).
+    worker_tmp = None if chief else distribute.WorkerTempDir()
+    out_dir = run_dir if worker_tmp is None else Path(worker_tmp.__enter__())
+    out_dir.mkdir(parents=True, exist_ok=True)
+    _write_json(out_dir / "config.json", dataclasses.asdict(config))
 
-    log_dir = run_dir / "logs"
+    log_dir = out_dir / "logs"
     terminate = cb.TerminateOnNaN()
     callbacks = [
         keras.callbacks.TensorBoard(log_dir=str(log_dir), update_freq="epoch"),
         cb.StepScalars(log_dir / "steps", every=config.sample_every_steps),
         cb.SampleGrid(
-            run_dir / "samples",
+            out_dir / "samples",
             log_dir / "samples",
             num_images=config.num_samples,
             seed=config.seed if config.seed is not None else 1234,
         ),
         terminate,
-        cb.GANCheckpoint(checkpoint_dir),
+        cb.GANCheckpoint(out_dir / "checkpoints"),
     ]
     # One endless pipeline, skipped forward on resume: the same batches in the
     # same order as an uninterrupted run.
@@ -247,7 +251,18 @@ def run(config: TrainConfig) -> Path:
     if verbose == "auto":
         verbose = 1 if sys.stdout.isatty() else 2
     start = time.time()
-    if initial_epoch < config.epochs:
+    if initial_epoch < config.epochs and multiworker:
+        distribute.fit_distributed(
+            model,
+            train_data,
+            strategy,
+            epochs=config.epochs,
+            initial_epoch=initial_epoch,
+            steps_per_epoch=steps_per_epoch,
+            callbacks=callbacks,
+            verbose=bool(verbose),
+        )
+    elif initial_epoch < config.epochs:
         model.fit(
             train_data,
             epochs=config.epochs,
@@ -258,6 +273,9 @@ def run(config: TrainConfig) -> Path:
             shuffle=False,
         )
     elapsed = time.time() - start
+    if worker_tmp is not None:
+        worker_tmp.__exit__(None, None, None)
+        return run_dir
     if terminate.bad is not None:
         raise TrainingDiverged(
             f"training diverged: {terminate.bad[1]} became NaN/Inf; "

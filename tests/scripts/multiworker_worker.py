@@ -25,6 +25,9 @@ def _capture(*args, **kwargs):
 training.build_model = _capture
 
 run_dir, model_name = sys.argv[1], sys.argv[2]
+# Different seeds per worker: only really synchronised training (initial values
+# broadcast from worker 0, gradients all-reduced) ends with identical weights.
+index = json.loads(os.environ["TF_CONFIG"])["task"]["index"]
 config = training.TrainConfig(
     model=model_name,
     dataset="digits",
@@ -45,4 +48,6 @@ model = captured["model"]
 digest = hashlib.sha256()
 for weight in model.generator.weights + model.discriminator.weights:
     digest.update(weight.numpy().tobytes())
-print(json.dumps({"digest": digest.hexdigest(), "g_steps": int(model.g_optimizer.iterations)}))
+print(
+    json.dumps({"digest": digest.hexdigest(), "g_steps": int(model.g_optimizer.iterations.numpy())})
+)
