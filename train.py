@@ -149,6 +149,37 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="continue the run in --run-dir from its last checkpoint",
     )
+    g = p.add_argument_group("training health")
+    g.add_argument(
+        "--ema-decay",
+        type=float,
+        default=None,
+        help="keep an exponential moving average of the generator with this decay "
+        "(e.g. 0.999; with warm-up); samples and exports then use it",
+    )
+    g.add_argument(
+        "--max-retries",
+        type=_non_negative_int,
+        default=2,
+        help="rollbacks to the last good checkpoint when training diverges",
+    )
+    g.add_argument(
+        "--retry-lr-factor",
+        type=_positive_float,
+        default=0.5,
+        help="multiply both learning rates by this at each rollback",
+    )
+    g.add_argument(
+        "--loss-bound",
+        type=_positive_float,
+        default=1e4,
+        help="a loss beyond +-this for 20 consecutive steps counts as divergence",
+    )
+    g.add_argument(
+        "--no-diagnostics", action="store_true", help="skip the per-epoch mode-collapse diagnostics"
+    )
+    g.add_argument("--inject-nan-at-step", type=_positive_int, default=None, help=argparse.SUPPRESS)
+    g.add_argument("--inject-nan-times", type=_positive_int, default=1, help=argparse.SUPPRESS)
     g = p.add_argument_group("distribution")
     g.add_argument(
         "--strategy",
@@ -239,6 +270,15 @@ def main(argv: list[str] | None = None) -> int:
         continuous_codes=args.continuous_codes,
         sample_every_steps=args.log_every,
         num_samples=args.num_samples,
+        strategy=args.strategy,
+        cpu_devices=args.cpu_devices,
+        ema_decay=args.ema_decay,
+        max_retries=args.max_retries,
+        retry_lr_factor=args.retry_lr_factor,
+        loss_bound=args.loss_bound,
+        diagnostics=not args.no_diagnostics,
+        inject_nan_at_step=args.inject_nan_at_step,
+        inject_nan_times=args.inject_nan_times,
     )
     try:
         training.run(config)

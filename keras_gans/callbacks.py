@@ -16,7 +16,6 @@ __all__ = [
     "GANCheckpoint",
     "SampleGrid",
     "StepScalars",
-    "TerminateOnNaN",
     "image_grid",
     "latest_checkpoint",
     "save_png",
@@ -109,11 +108,13 @@ class SampleGrid(keras.callbacks.Callback):
         return model.generator_inputs(noise, cat, cont)
 
     def render(self, inputs: tf.Tensor, columns: int | None = None) -> np.ndarray:
-        """Generate images for ``inputs`` (in inference mode) and tile them."""
-        images = keras.ops.convert_to_numpy(self.model.generator(inputs, training=False))
+        """Generate images for ``inputs`` with the inference (EMA) generator and tile them."""
+        images = keras.ops.convert_to_numpy(self.model(inputs, training=False))
         return image_grid(images, columns)
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        if not all(np.isfinite(float(v)) for v in (logs or {}).values()):
+            return  # a diverged epoch: it will be rolled back and redone
         grids = {"samples": (self.render(self._inputs), f"epoch_{epoch + 1:03d}.png")}
         if self._traversal is not None:
             grids["traversal"] = (
@@ -163,25 +164,6 @@ class StepScalars(keras.callbacks.Callback):
             self._writer.close()
 
 
-class TerminateOnNaN(keras.callbacks.Callback):
-    """Stop training when any logged value is NaN or infinite.
-
-    Keras' own ``TerminateOnNaN`` only reads ``logs["loss"]``, which GANs do not log.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.bad: tuple[int, str] | None = None
-
-    def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
-        for name, value in (logs or {}).items():
-            if not np.isfinite(float(value)):
-                self.bad = (batch, name)
-                print(f"\nbatch {batch}: {name} is {float(value)}, stopping training")
-                self.model.stop_training = True
-                return
-
-
 class GANCheckpoint(keras.callbacks.Callback):
     """Save the whole GAN at every epoch end, atomically, as ``epoch_NNN.keras``.
 
@@ -191,14 +173,17 @@ class GANCheckpoint(keras.callbacks.Callback):
     a truncated checkpoint. Only the newest ``keep`` checkpoints are kept.
     """
 
-    def __init__(self, directory: str | os.PathLike, keep: int = 2) -> None:
+    def __init__(self, directory: str | os.PathLike, keep: int = 2, guard: Any = None) -> None:
         super().__init__()
         self.directory = Path(directory)
         self.keep = keep
+        self.guard = guard  # a DivergenceGuard: no checkpoint once it has fired
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
-        if not all(np.isfinite(float(v)) for v in (logs or {}).values()):
+        if self.guard is not None and self.guard.triggered:
             return  # never checkpoint a diverged model
+        if not all(np.isfinite(float(v)) for v in (logs or {}).values()):
+            return
         self.directory.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=".epoch_", suffix=".keras", dir=self.directory)
         os.close(fd)

@@ -79,7 +79,7 @@ def export_generator(
     """
     if not isinstance(gan, BaseGAN):
         raise ExportError(f"expected a keras_gans model, got {type(gan).__name__}")
-    if not gan.built or not gan.generator.built:
+    if not gan.built or not gan.inference_generator.built:
         raise ExportError("the model is not built: compile and train it before exporting")
     trained = (
         gan.g_optimizer is not None
@@ -100,7 +100,7 @@ def export_generator(
             raise ExportError(f"{target} exists: choose another version or pass overwrite=True")
         shutil.rmtree(target)
 
-    generator = gan.generator
+    generator = gan.inference_generator  # the EMA generator when enabled
     width = gan.generator_input_dim
     archive = keras.export.ExportArchive()
     archive.track(generator)

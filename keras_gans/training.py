@@ -24,7 +24,7 @@ import keras
 import tensorflow as tf
 
 from keras_gans import callbacks as cb
-from keras_gans import data, distribute, networks
+from keras_gans import data, distribute, health, networks
 from keras_gans.models import DCGAN, GAN, WGANGP, BaseGAN, InfoGAN
 
 MODELS: dict[str, type[BaseGAN]] = {
@@ -71,6 +71,14 @@ class TrainConfig:
     num_samples: int = 64
     strategy: str = "default"
     cpu_devices: int | None = None
+    ema_decay: float | None = None
+    max_retries: int = 2
+    retry_lr_factor: float = 0.5
+    loss_bound: float = 1e4
+    loss_bound_patience: int = 20
+    diagnostics: bool = True
+    inject_nan_at_step: int | None = None  # testing hook: poison D after this G step
+    inject_nan_times: int = 1
     verbose: int | str = "auto"
 
     def validate(self) -> None:
@@ -103,6 +111,10 @@ class TrainConfig:
         if self.strategy not in distribute.STRATEGIES:
             choices = ", ".join(distribute.STRATEGIES)
             raise ConfigError(f"unknown strategy {self.strategy!r}: choose one of {choices}")
+        if self.ema_decay is not None and not 0 < self.ema_decay < 1:
+            raise ConfigError(f"ema_decay must be in (0, 1), got {self.ema_decay!r}")
+        if self.max_retries < 0 or not 0 < self.retry_lr_factor <= 1:
+            raise ConfigError("max_retries must be >= 0 and retry_lr_factor in (0, 1]")
         if self.cpu_devices is not None and self.cpu_devices < 1:
             raise ConfigError(f"cpu_devices must be a positive integer, got {self.cpu_devices}")
         if self.continuous_codes < 0 or any(k < 2 for k in self.categorical_codes):
@@ -116,6 +128,7 @@ def build_model(config: TrainConfig, image_shape: tuple[int, int, int]) -> BaseG
         "latent_dim": config.latent_dim,
         "image_shape": image_shape,
         "seed": config.seed,
+        "ema_decay": config.ema_decay,
     }
     if cls is WGANGP:
         kwargs.update(critic_steps=config.critic_steps, gp_weight=config.gp_weight)
@@ -229,8 +242,13 @@ def run(config: TrainConfig) -> Path:
     _write_json(out_dir / "config.json", dataclasses.asdict(config))
 
     log_dir = out_dir / "logs"
-    terminate = cb.TerminateOnNaN()
-    callbacks = [
+    guard = health.DivergenceGuard(config.loss_bound, config.loss_bound_patience)
+    callbacks: list[keras.callbacks.Callback] = []
+    if config.diagnostics:
+        real = next(iter(dataset.unbatch().batch(64).take(1)))
+        callbacks.append(health.Diagnostics(real.numpy(), log_dir / "diagnostics"))
+    callbacks += [
+        guard,
         keras.callbacks.TensorBoard(log_dir=str(log_dir), update_freq="epoch"),
         cb.StepScalars(log_dir / "steps", every=config.sample_every_steps),
         cb.SampleGrid(
@@ -239,48 +257,76 @@ def run(config: TrainConfig) -> Path:
             num_images=config.num_samples,
             seed=config.seed if config.seed is not None else 1234,
         ),
-        terminate,
-        cb.GANCheckpoint(out_dir / "checkpoints"),
+        cb.GANCheckpoint(out_dir / "checkpoints", guard=guard),
     ]
-    # One endless pipeline, skipped forward on resume: the same batches in the
-    # same order as an uninterrupted run.
-    train_data = dataset.repeat()
-    if initial_epoch:
-        train_data = train_data.skip(initial_epoch * steps_per_epoch)
+    if config.inject_nan_at_step is not None:
+        callbacks.append(health.InjectNaN(config.inject_nan_at_step, config.inject_nan_times))
     verbose = config.verbose
     if verbose == "auto":
         verbose = 1 if sys.stdout.isatty() else 2
     start = time.time()
-    if initial_epoch < config.epochs and multiworker:
-        distribute.fit_distributed(
-            model,
-            train_data,
-            strategy,
-            epochs=config.epochs,
-            initial_epoch=initial_epoch,
-            steps_per_epoch=steps_per_epoch,
-            callbacks=callbacks,
-            verbose=bool(verbose),
+    events = _EventLog(out_dir, log_dir / "events")
+    retries = 0
+    while True:
+        # One endless pipeline, skipped forward on resume: the same batches in
+        # the same order as an uninterrupted run.
+        train_data = dataset.repeat()
+        if initial_epoch:
+            train_data = train_data.skip(initial_epoch * steps_per_epoch)
+        if initial_epoch < config.epochs and multiworker:
+            distribute.fit_distributed(
+                model,
+                train_data,
+                strategy,
+                epochs=config.epochs,
+                initial_epoch=initial_epoch,
+                steps_per_epoch=steps_per_epoch,
+                callbacks=callbacks,
+                verbose=bool(verbose),
+            )
+        elif initial_epoch < config.epochs:
+            model.fit(
+                train_data,
+                epochs=config.epochs,
+                initial_epoch=initial_epoch,
+                steps_per_epoch=steps_per_epoch,
+                callbacks=callbacks,
+                verbose=verbose,
+                shuffle=False,
+            )
+        if not guard.triggered:
+            break
+        if retries >= config.max_retries:
+            events.write(
+                initial_epoch,
+                f"divergence: {guard.reason}; retry limit ({config.max_retries}) reached, stopping",
+            )
+            raise TrainingDiverged(
+                f"training diverged ({guard.reason}) and {config.max_retries} rollback(s) did "
+                f"not help; last good checkpoint in {out_dir / 'checkpoints'}"
+            )
+        retries += 1
+        latest = cb.latest_checkpoint(out_dir / "checkpoints")
+        with strategy.scope():
+            if latest is None:
+                initial_epoch, model = 0, build_model(config, image_shape)
+            else:
+                initial_epoch, path = latest
+                model = keras.saving.load_model(path)
+        for optimizer in (model.g_optimizer, model.d_optimizer):
+            optimizer.learning_rate = float(optimizer.learning_rate) * config.retry_lr_factor
+        events.write(
+            initial_epoch,
+            f"divergence: {guard.reason}; rollback {retries}/"
+            f"{config.max_retries} to epoch {initial_epoch}, learning rates x"
+            f"{config.retry_lr_factor:g}",
         )
-    elif initial_epoch < config.epochs:
-        model.fit(
-            train_data,
-            epochs=config.epochs,
-            initial_epoch=initial_epoch,
-            steps_per_epoch=steps_per_epoch,
-            callbacks=callbacks,
-            verbose=verbose,
-            shuffle=False,
-        )
+        guard.reset()
     elapsed = time.time() - start
+    events.close()
     if worker_tmp is not None:
         worker_tmp.__exit__(None, None, None)
         return run_dir
-    if terminate.bad is not None:
-        raise TrainingDiverged(
-            f"training diverged: {terminate.bad[1]} became NaN/Inf; "
-            f"last good checkpoint in {checkpoint_dir}"
-        )
     final = run_dir / "model.keras"
     tmp = run_dir / ".model.tmp.keras"
     model.save(tmp)
@@ -296,6 +342,33 @@ def run(config: TrainConfig) -> Path:
 
 class TrainingDiverged(RuntimeError):
     """Training stopped because a loss became NaN or infinite."""
+
+
+class _EventLog:
+    """Training events (divergence, rollback) to the console, ``events.log`` and TensorBoard."""
+
+    def __init__(self, run_dir: Path, log_dir: Path) -> None:
+        self.path = run_dir / "events.log"
+        self.log_dir = log_dir
+        self._writer = None
+        self.count = 0
+
+    def write(self, epoch: int, message: str) -> None:
+        self.count += 1
+        line = f"{time.strftime('%Y-%m-%dT%H:%M:%S')} epoch {epoch}: {message}"
+        print(line, flush=True)
+        with open(self.path, "a") as f:
+            f.write(line + "\n")
+        if self._writer is None:
+            self._writer = tf.summary.create_file_writer(str(self.log_dir))
+        with self._writer.as_default():
+            tf.summary.text("events", message, step=epoch)
+            tf.summary.scalar("events/count", self.count, step=epoch)
+        self._writer.flush()
+
+    def close(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
 
 
 def _write_json(path: Path, payload: dict) -> None:

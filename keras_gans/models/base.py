@@ -51,9 +51,13 @@ class BaseGAN(keras.Model):
         latent_dim: int | None = None,
         image_shape: Sequence[int] = (28, 28, 1),
         seed: int | None = None,
+        ema_decay: float | None = None,
+        use_ema: bool = True,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        if ema_decay is not None and not 0.0 < ema_decay < 1.0:
+            raise ValueError(f"ema_decay must be in (0, 1) or None, got {ema_decay!r}")
         latent_dim = self.default_latent_dim if latent_dim is None else latent_dim
         if not isinstance(latent_dim, (int, np.integer)) or latent_dim < 1:
             raise ValueError(f"latent_dim must be a positive integer, got {latent_dim!r}")
@@ -67,6 +71,9 @@ class BaseGAN(keras.Model):
         self.discriminator = (
             discriminator if discriminator is not None else self.default_discriminator()
         )
+        self.ema_decay = None if ema_decay is None else float(ema_decay)
+        self.use_ema = bool(use_ema)
+        self.ema_generator = None if ema_decay is None else _clone(self.generator)
         self.seed_generator = keras.random.SeedGenerator(seed, name="seed_generator")
         self.trackers = {name: keras.metrics.Mean(name=name) for name in self.tracker_names}
         self.g_optimizer: keras.optimizers.Optimizer | None = None
@@ -94,9 +101,20 @@ class BaseGAN(keras.Model):
             keras.optimizers.Adam(2e-4, beta_1=0.5, name="d_adam"),
         )
 
+    @property
+    def inference_generator(self) -> keras.Model:
+        """The generator used for sampling, grids, evaluation and export.
+
+        The exponential moving average of the generator when ``ema_decay`` is
+        set and ``use_ema`` is true (the default), else the trained generator.
+        """
+        if self.ema_generator is not None and self.use_ema:
+            return self.ema_generator
+        return self.generator
+
     def call(self, z: tf.Tensor, training: bool = False) -> tf.Tensor:
-        """Run the generator: latent vectors in, images in [-1, 1] out (float32)."""
-        return self._fake(z, training=training)
+        """Run the inference generator: latent vectors in, images in [-1, 1] out (float32)."""
+        return tf.cast(self.inference_generator(z, training=training), tf.float32)
 
     def discriminate(self, real: tf.Tensor, fake: tf.Tensor) -> tuple[Any, Any]:
         """Discriminator outputs for a real and a fake batch (training mode).
@@ -136,8 +154,11 @@ class BaseGAN(keras.Model):
         ``fit`` never builds a GAN wrapper by itself; saving, restoring and
         distribution strategies need every variable to exist up front.
         """
-        if not self.generator.built:
-            self.generator(tf.zeros((1, self.generator_input_dim)), training=False)
+        for generator in (self.generator, self.ema_generator):
+            if generator is not None and not generator.built:
+                generator(tf.zeros((1, self.generator_input_dim)), training=False)
+        if self.ema_generator is not None and not self.built:
+            self.ema_generator.set_weights(self.generator.get_weights())
         if not self.discriminator.built:
             self.discriminator(tf.zeros((1, *self.image_shape)), training=False)
         self.built = True
@@ -275,7 +296,7 @@ class BaseGAN(keras.Model):
             num_images, None if seed is None else keras.random.SeedGenerator(seed)
         )
         out = [
-            keras.ops.convert_to_numpy(self.generator(z[i : i + batch_size], training=False))
+            keras.ops.convert_to_numpy(self(z[i : i + batch_size], training=False))
             for i in range(0, num_images, batch_size)
         ]
         return np.concatenate(out).astype(np.float32)
@@ -309,7 +330,27 @@ class BaseGAN(keras.Model):
             scaled = optimizer.scale_loss(loss / replicas if replicas > 1 else loss)
         grads = tape.gradient(scaled, variables)
         optimizer.apply_gradients(zip(grads, variables))
+        if optimizer is self.g_optimizer and self.ema_generator is not None:
+            self._update_ema()
         return terms
+
+    def _update_ema(self) -> None:
+        """Move the EMA generator towards the generator (after a generator update).
+
+        Decay ``min(ema_decay, (1 + t) / (10 + t))`` at generator step t: the
+        warm-up lets early, fast-changing weights through. Non-trainable state
+        (batch-norm statistics) is copied, not averaged.
+        """
+        t = tf.cast(self.g_optimizer.iterations, tf.float32)
+        decay = tf.minimum(self.ema_decay, (1.0 + t) / (10.0 + t))
+        for ema, weight in zip(
+            self.ema_generator.trainable_variables, self.generator.trainable_variables
+        ):
+            ema.assign(decay * ema + (1.0 - decay) * tf.cast(weight, ema.dtype))
+        for ema, weight in zip(
+            self.ema_generator.non_trainable_variables, self.generator.non_trainable_variables
+        ):
+            ema.assign(weight)
 
     def _log(self, values: dict[str, tf.Tensor]) -> dict[str, tf.Tensor]:
         for name, value in values.items():
@@ -349,6 +390,8 @@ class BaseGAN(keras.Model):
             latent_dim=self.latent_dim,
             image_shape=list(self.image_shape),
             seed=self.seed,
+            ema_decay=self.ema_decay,
+            use_ema=self.use_ema,
         )
         return config
 
@@ -359,3 +402,13 @@ class BaseGAN(keras.Model):
         for key in ("generator", "discriminator"):
             config[key] = keras.saving.deserialize_keras_object(config[key])
         return cls(**config)
+
+
+def _clone(model: keras.Model) -> keras.Model:
+    """A structural copy of a network (weights are copied when it is built)."""
+    try:
+        clone = keras.models.clone_model(model)
+    except Exception:  # subclassed models without a functional structure
+        clone = model.__class__.from_config(model.get_config())
+    clone.name = f"ema_{model.name}"
+    return clone

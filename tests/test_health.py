@@ -1,0 +1,153 @@
+"""EMA generator, divergence guard with rollback, mode-collapse diagnostics."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+from conftest import make_model, random_images
+
+from keras_gans import data, health
+from keras_gans.export import export_generator
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_ema_weights_follow_the_closed_form(model_name):
+    decay = 0.9
+    model = make_model(model_name, (8, 8, 1), ema_decay=decay)
+    model.compile()
+    recorded = [[w.numpy().copy() for w in model.generator.trainable_variables]]
+    for step in range(3):
+        model.train_on_batch(random_images(8, (8, 8, 1), seed=step))
+        recorded.append([w.numpy().copy() for w in model.generator.trainable_variables])
+    expected = recorded[0]
+    for t in range(1, 4):
+        d = min(decay, (1 + t) / (10 + t))
+        expected = [d * e + (1 - d) * w for e, w in zip(expected, recorded[t])]
+    for e, got in zip(expected, model.ema_generator.trainable_variables):
+        np.testing.assert_allclose(got.numpy(), e, rtol=1e-5, atol=1e-6)
+    # The EMA is not the generator, and sampling uses it.
+    assert not np.allclose(model.ema_generator.trainable_variables[0].numpy(), recorded[-1][0])
+    z = np.random.default_rng(0).normal(size=(2, model.generator_input_dim)).astype("float32")
+    np.testing.assert_allclose(model(z).numpy(), model.ema_generator(z).numpy(), atol=1e-6)
+    model.use_ema = False
+    np.testing.assert_allclose(model(z).numpy(), model.generator(z).numpy(), atol=1e-6)
+
+
+def test_ema_is_saved_restored_and_exported(tmp_path):
+    model = make_model("dcgan", (8, 8, 1), ema_decay=0.5)
+    model.compile()
+    for step in range(2):
+        model.train_on_batch(random_images(8, (8, 8, 1), seed=step))
+    model.save(tmp_path / "m.keras")
+    loaded = keras.saving.load_model(tmp_path / "m.keras")
+    assert loaded.ema_decay == 0.5
+    for a, b in zip(model.ema_generator.weights, loaded.ema_generator.weights):
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
+    target = export_generator(model, tmp_path / "export")
+    served = tf.saved_model.load(str(target)).signatures["serving_default"]
+    z = np.ones((2, 8), "float32")
+    out = served(z=tf.constant(z))["images"].numpy()
+    np.testing.assert_allclose(out, model.ema_generator(z).numpy(), atol=1e-5)
+    assert not np.allclose(out, model.generator(z).numpy(), atol=1e-3)
+
+
+def test_invalid_ema_decay():
+    with pytest.raises(ValueError, match="ema_decay"):
+        make_model("gan", (8, 8, 1), ema_decay=1.5)
+
+
+def _cli(*args):
+    env = {**os.environ, "CUDA_VISIBLE_DEVICES": "", "TF_CPP_MIN_LOG_LEVEL": "3"}
+    return subprocess.run(
+        [sys.executable, str(ROOT / "train.py"), *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+        cwd=ROOT,
+    )
+
+
+FAST = ["--image-size", "8", "--batch-size", "128", "--latent-dim", "8", "--epochs", "3"]
+
+
+def test_divergence_rolls_back_to_the_last_good_checkpoint(tmp_path):
+    run = tmp_path / "run"
+    result = _cli(*FAST, "--run-dir", str(run), "--inject-nan-at-step", "20")
+    assert result.returncode == 0, result.stderr[-2000:]
+    log = (run / "events.log").read_text()
+    assert "d_loss became nan" in log and "rollback 1/2 to epoch 1" in log
+    assert "rollback 1/2 to epoch 1" in result.stdout
+    model = keras.saving.load_model(run / "model.keras")
+    for net in (model.generator, model.discriminator):
+        assert all(np.all(np.isfinite(w.numpy())) for w in net.weights)
+    assert int(model.g_optimizer.iterations) == 3 * (1797 // 128)
+    assert float(model.g_optimizer.learning_rate) == pytest.approx(1e-4)  # 2e-4 halved once
+    assert sorted(p.name for p in (run / "samples").glob("epoch_*.png")) == [
+        "epoch_001.png",
+        "epoch_002.png",
+        "epoch_003.png",
+    ]
+    events = [e for e in (run / "logs" / "events").glob("events.out.*")]
+    assert events, "divergence events are logged to TensorBoard"
+
+
+def test_retry_limit_ends_the_run_with_a_clear_message(tmp_path):
+    result = _cli(
+        *FAST,
+        "--run-dir",
+        str(tmp_path / "run"),
+        "--inject-nan-at-step",
+        "20",
+        "--inject-nan-times",
+        "5",
+        "--max-retries",
+        "1",
+    )
+    assert result.returncode == 3
+    assert "Traceback" not in result.stderr
+    assert "1 rollback(s) did not help" in result.stderr.strip().splitlines()[-1]
+    assert (tmp_path / "run" / "checkpoints" / "epoch_001.keras").is_file()
+
+
+def test_diversity_statistic():
+    real = next(iter(data.load_dataset("digits", batch_size=64, seed=0))).numpy()
+    other = next(iter(data.load_dataset("digits", batch_size=64, seed=1))).numpy()
+    assert health.pairwise_diversity(np.repeat(real[:1], 64, axis=0)) == pytest.approx(0, abs=1e-6)
+    ratio = health.pairwise_diversity(other) / health.pairwise_diversity(real)
+    assert 0.9 < ratio < 1.1
+
+
+def test_diagnostics_detect_a_collapsed_generator():
+    real = next(iter(data.load_dataset("digits", image_size=8, batch_size=32, seed=0))).numpy()
+    constant = keras.Sequential(
+        [
+            keras.Input((4,)),
+            keras.layers.Dense(64, kernel_initializer="zeros", bias_initializer="ones"),
+            keras.layers.Reshape((8, 8, 1)),
+        ]
+    )
+    template = make_model("gan", (8, 8, 1), latent_dim=4)
+    model = type(template)(constant, template.discriminator, latent_dim=4, image_shape=(8, 8, 1))
+    model.compile()
+    classifier = keras.Sequential(
+        [
+            keras.Input((8, 8, 1)),
+            keras.layers.Flatten(),
+            keras.layers.Dense(10, activation="softmax"),
+        ]
+    )
+    diag = health.Diagnostics(real, classifier=classifier)
+    diag.set_model(model)
+    diag.on_train_begin()
+    values = diag.compute()
+    assert values["diversity_fake"] == pytest.approx(0.0, abs=1e-6)
+    assert values["diversity_real"] > 0.3 and values["diversity_ratio"] < 1e-5
+    assert values["class_entropy"] == pytest.approx(0.0)  # one image, one class
+    assert 0.0 <= values["d_acc_real"] <= 1.0 and 0.0 <= values["d_acc_fake"] <= 1.0
