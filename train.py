@@ -180,6 +180,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     g.add_argument("--inject-nan-at-step", type=_positive_int, default=None, help=argparse.SUPPRESS)
     g.add_argument("--inject-nan-times", type=_positive_int, default=1, help=argparse.SUPPRESS)
+    g = p.add_argument_group("evaluation")
+    g.add_argument(
+        "--eval-every",
+        type=_positive_int,
+        default=None,
+        help="every N epochs compute FID/KID/precision/recall/classifier score (and "
+        "InfoGAN code accuracy) with a domain classifier trained on the labelled data",
+    )
+    g.add_argument(
+        "--eval-samples", type=_positive_int, default=1000, help="generated images per evaluation"
+    )
     g = p.add_argument_group("distribution")
     g.add_argument(
         "--strategy",
@@ -279,6 +290,8 @@ def main(argv: list[str] | None = None) -> int:
         diagnostics=not args.no_diagnostics,
         inject_nan_at_step=args.inject_nan_at_step,
         inject_nan_times=args.inject_nan_times,
+        eval_every=args.eval_every,
+        eval_samples=args.eval_samples,
     )
     try:
         training.run(config)

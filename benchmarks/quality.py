@@ -29,7 +29,6 @@ sys.path.insert(0, str(HERE.parent))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import keras  # noqa: E402
-import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from keras_gans import data, evaluation, training  # noqa: E402
@@ -52,20 +51,38 @@ def main() -> None:
     train_x, train_y, ref_x, ref_y = images[:8000], labels[:8000], images[8000:], labels[8000:]
     start = time.time()
     classifier = evaluation.DomainClassifier.train(train_x, train_y, epochs=8)
-    report = {"protocol": {
-        "data": str(args.images), "train": "images 0-7999", "reference": "images 8000-9999",
-        "samples": args.samples, "features": "domain classifier penultimate layer (128-d)",
-        "classifier_heldout_accuracy": classifier.accuracy(ref_x, ref_y),
-        "classifier_train_seconds": round(time.time() - start, 1), "seed": 0, "batch": 64,
-        "budget_epochs": BUDGET}, "real_reference": {}, "models": {}}
+    report = {
+        "protocol": {
+            "data": str(args.images),
+            "train": "images 0-7999",
+            "reference": "images 8000-9999",
+            "samples": args.samples,
+            "features": "domain classifier penultimate layer (128-d)",
+            "classifier_heldout_accuracy": classifier.accuracy(ref_x, ref_y),
+            "classifier_train_seconds": round(time.time() - start, 1),
+            "seed": 0,
+            "batch": 64,
+            "budget_epochs": BUDGET,
+        },
+        "real_reference": {},
+        "models": {},
+    }
     report["real_reference"]["classifier_score"] = evaluation.classifier_score(
-        classifier.probabilities(ref_x))[0]
+        classifier.probabilities(ref_x)
+    )[0]
     report["real_reference"]["fid_train_vs_ref"] = evaluation.frechet_distance(
-        classifier.features(train_x[:2000]), classifier.features(ref_x))
+        classifier.features(train_x[:2000]), classifier.features(ref_x)
+    )
     print(json.dumps(report["protocol"]), flush=True)
 
-    train_ds = tf.data.Dataset.from_tensor_slices(train_x).shuffle(8000, seed=0).batch(
-        64, drop_remainder=True).cache().repeat().prefetch(tf.data.AUTOTUNE)
+    train_ds = (
+        tf.data.Dataset.from_tensor_slices(train_x)
+        .shuffle(8000, seed=0)
+        .batch(64, drop_remainder=True)
+        .cache()
+        .repeat()
+        .prefetch(tf.data.AUTOTUNE)
+    )
     for name in args.models.split(","):
         keras.backend.clear_session()
         keras.utils.set_random_seed(0)
@@ -77,8 +94,11 @@ def main() -> None:
         metrics = evaluation.evaluate(gan, ref_x, classifier, num_samples=args.samples)
         metrics["train_seconds"] = round(seconds, 1)
         report["models"][name] = metrics
-        save_png(image_grid(gan.generate(100, seed=0), columns=10),
-                 HERE / "results" / f"quality_{name}.png", scale=2)
+        save_png(
+            image_grid(gan.generate(100, seed=0), columns=10),
+            HERE / "results" / f"quality_{name}.png",
+            scale=2,
+        )
         print(name, json.dumps(metrics), flush=True)
         (HERE / "results").mkdir(exist_ok=True)
         (HERE / "results" / "quality.json").write_text(json.dumps(report, indent=2))

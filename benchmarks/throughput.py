@@ -165,7 +165,11 @@ def main() -> None:
             for impl in ("baseline", "package"):
                 cases.append({**base, "model": model, "batch": batch, "impl": impl})
     # XLA is ~10x slower here: time it on fewer steps so the table finishes.
-    variants = [{"jit": True, "steps": 3, "epochs": 2}, {"policy": "mixed_bfloat16"}, {"spe": 4, "steps": 8}]
+    variants = [
+        {"jit": True, "steps": 3, "epochs": 2},
+        {"policy": "mixed_bfloat16"},
+        {"spe": 4, "steps": 8},
+    ]
     for v in variants:
         cases.append({**base, "model": "wgan-gp", "batch": 64, "impl": "package", **v})
         if "spe" not in v:

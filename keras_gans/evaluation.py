@@ -40,8 +40,9 @@ def _psd_sqrt(matrix: np.ndarray) -> np.ndarray:
     return (vectors * np.sqrt(np.clip(values, 0, None))) @ vectors.T
 
 
-def gaussian_frechet_distance(mu1: np.ndarray, sigma1: np.ndarray, mu2: np.ndarray,
-                              sigma2: np.ndarray) -> float:
+def gaussian_frechet_distance(
+    mu1: np.ndarray, sigma1: np.ndarray, mu2: np.ndarray, sigma2: np.ndarray
+) -> float:
     """Fréchet distance between two Gaussians (Dowson and Landau 1982; Heusel et al. 2017).
 
     ``||mu1 - mu2||^2 + Tr(S1 + S2 - 2 (S1 S2)^(1/2))``, with the trace of the
@@ -60,8 +61,9 @@ def gaussian_frechet_distance(mu1: np.ndarray, sigma1: np.ndarray, mu2: np.ndarr
 def frechet_distance(features_a: np.ndarray, features_b: np.ndarray) -> float:
     """FID-style Fréchet distance between the Gaussian fits of two feature sets."""
     a, b = np.asarray(features_a, np.float64), np.asarray(features_b, np.float64)
-    return gaussian_frechet_distance(a.mean(0), np.cov(a, rowvar=False), b.mean(0),
-                                     np.cov(b, rowvar=False))
+    return gaussian_frechet_distance(
+        a.mean(0), np.cov(a, rowvar=False), b.mean(0), np.cov(b, rowvar=False)
+    )
 
 
 def _polynomial_mmd2(x: np.ndarray, y: np.ndarray) -> float:
@@ -70,13 +72,21 @@ def _polynomial_mmd2(x: np.ndarray, y: np.ndarray) -> float:
     kyy = (y @ y.T / d + 1) ** 3
     kxy = (x @ y.T / d + 1) ** 3
     m, n = len(x), len(y)
-    return float((kxx.sum() - np.trace(kxx)) / (m * (m - 1))
-                 + (kyy.sum() - np.trace(kyy)) / (n * (n - 1)) - 2 * kxy.mean())
+    return float(
+        (kxx.sum() - np.trace(kxx)) / (m * (m - 1))
+        + (kyy.sum() - np.trace(kyy)) / (n * (n - 1))
+        - 2 * kxy.mean()
+    )
 
 
-def kernel_inception_distance(features_a: np.ndarray, features_b: np.ndarray, *,
-                              subsets: int = 10, subset_size: int = 1000,
-                              seed: int = 0) -> tuple[float, float]:
+def kernel_inception_distance(
+    features_a: np.ndarray,
+    features_b: np.ndarray,
+    *,
+    subsets: int = 10,
+    subset_size: int = 1000,
+    seed: int = 0,
+) -> tuple[float, float]:
     """KID (Bińkowski et al. 2018): unbiased MMD² with kernel ``(x.y/d + 1)^3``.
 
     Averaged over ``subsets`` random subsets of ``subset_size`` from each set
@@ -86,8 +96,9 @@ def kernel_inception_distance(features_a: np.ndarray, features_b: np.ndarray, *,
     size = min(subset_size, len(a), len(b))
     rng = np.random.default_rng(seed)
     values = [
-        _polynomial_mmd2(a[rng.choice(len(a), size, replace=False)],
-                         b[rng.choice(len(b), size, replace=False)])
+        _polynomial_mmd2(
+            a[rng.choice(len(a), size, replace=False)], b[rng.choice(len(b), size, replace=False)]
+        )
         for _ in range(subsets)
     ]
     error = float(np.std(values, ddof=1) / np.sqrt(subsets)) if subsets > 1 else 0.0
@@ -95,7 +106,7 @@ def kernel_inception_distance(features_a: np.ndarray, features_b: np.ndarray, *,
 
 
 def classifier_score(probabilities: np.ndarray, splits: int = 10) -> tuple[float, float]:
-    """Inception Score (Salimans et al. 2016) from class probabilities: ``exp E[KL(p(y|x) || p(y))]``.
+    """Inception Score (Salimans et al. 2016): ``exp E[KL(p(y|x) || p(y))]`` from probabilities.
 
     With a domain classifier this is the "classifier score": at most the number
     of classes (10 for digits). Returns mean and standard deviation over splits.
@@ -119,8 +130,9 @@ def _distances(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     return np.sqrt(np.clip(sq, 0, None))
 
 
-def precision_recall(real_features: np.ndarray, fake_features: np.ndarray,
-                     k: int = 3) -> tuple[float, float]:
+def precision_recall(
+    real_features: np.ndarray, fake_features: np.ndarray, k: int = 3
+) -> tuple[float, float]:
     """Improved precision and recall (Kynkäänniemi et al. 2019) with k-NN manifolds.
 
     Precision: fraction of fake samples inside the real manifold (a union of
@@ -136,9 +148,10 @@ def precision_recall(real_features: np.ndarray, fake_features: np.ndarray,
     return float(precision), float(recall)
 
 
-def categorical_code_accuracy(codes: np.ndarray, predicted: np.ndarray,
-                              num_classes: int | None = None) -> float:
-    """Accuracy of InfoGAN's categorical code as a classifier, after the best code-to-class matching.
+def categorical_code_accuracy(
+    codes: np.ndarray, predicted: np.ndarray, num_classes: int | None = None
+) -> float:
+    """Accuracy of InfoGAN's categorical code as a classifier, after the best code-class matching.
 
     The matching maximises agreement with the Hungarian algorithm (the code's
     values are unordered), as in the InfoGAN paper's MNIST evaluation.
@@ -178,16 +191,33 @@ class DomainClassifier:
         return keras.Model(inputs, outputs, name="domain_classifier")
 
     @classmethod
-    def train(cls, images: np.ndarray, labels: np.ndarray, *, epochs: int = 10,
-              batch_size: int = 128, seed: int = 0, verbose: int = 0) -> DomainClassifier:
+    def train(
+        cls,
+        images: np.ndarray,
+        labels: np.ndarray,
+        *,
+        epochs: int = 10,
+        batch_size: int = 128,
+        seed: int = 0,
+        verbose: int = 0,
+    ) -> DomainClassifier:
         """Train on images in [-1, 1] with integer labels (10% held out for validation)."""
         keras.utils.set_random_seed(seed)
         labels = np.asarray(labels, np.int64)
         model = cls.build(tuple(images.shape[1:]), int(labels.max()) + 1)
-        model.compile(optimizer=keras.optimizers.Adam(1e-3),
-                      loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-        model.fit(images, labels, epochs=epochs, batch_size=batch_size, validation_split=0.1,
-                  verbose=verbose)
+        model.compile(
+            optimizer=keras.optimizers.Adam(1e-3),
+            loss="sparse_categorical_crossentropy",
+            metrics=["accuracy"],
+        )
+        model.fit(
+            images,
+            labels,
+            epochs=epochs,
+            batch_size=batch_size,
+            validation_split=0.1,
+            verbose=verbose,
+        )
         return cls(model)
 
     def accuracy(self, images: np.ndarray, labels: np.ndarray) -> float:
@@ -196,13 +226,13 @@ class DomainClassifier:
 
     def features(self, images: np.ndarray, batch_size: int = 512) -> np.ndarray:
         """Penultimate-layer features (float64)."""
-        return np.asarray(self._features.predict(images, batch_size=batch_size, verbose=0),
-                          np.float64)
+        return np.asarray(
+            self._features.predict(images, batch_size=batch_size, verbose=0), np.float64
+        )
 
     def probabilities(self, images: np.ndarray, batch_size: int = 512) -> np.ndarray:
         """Softmax class probabilities (float64)."""
-        return np.asarray(self.model.predict(images, batch_size=batch_size, verbose=0),
-                          np.float64)
+        return np.asarray(self.model.predict(images, batch_size=batch_size, verbose=0), np.float64)
 
     def save(self, path: str | os.PathLike) -> None:
         """Save the classifier as a ``.keras`` file."""
@@ -228,9 +258,9 @@ class InceptionFeatures:
 
     def __init__(self, weights: str = "imagenet") -> None:
         try:
-            self.model = keras.applications.InceptionV3(include_top=False, pooling="avg",
-                                                        weights=weights,
-                                                        input_shape=(299, 299, 3))
+            self.model = keras.applications.InceptionV3(
+                include_top=False, pooling="avg", weights=weights, input_shape=(299, 299, 3)
+            )
         except Exception as e:
             raise RuntimeError(
                 f"cannot load InceptionV3 weights ({type(e).__name__}): offline, put "
@@ -263,17 +293,26 @@ def _generate_with_codes(gan, num_images: int, seed: int):
         codes = (categorical.numpy(), continuous.numpy())
     else:
         z, codes = gan.sample_generator_inputs(num_images, sg), None
-    images = np.concatenate([
-        keras.ops.convert_to_numpy(gan(z[i : i + 256], training=False))
-        for i in range(0, num_images, 256)
-    ])
+    images = np.concatenate(
+        [
+            keras.ops.convert_to_numpy(gan(z[i : i + 256], training=False))
+            for i in range(0, num_images, 256)
+        ]
+    )
     del tf
     return images, codes
 
 
-def evaluate(gan, real_images: np.ndarray, classifier: DomainClassifier | None = None, *,
-             extractor=None, num_samples: int = 2000, seed: int = 0,
-             kid_subset_size: int = 1000) -> dict[str, float]:
+def evaluate(
+    gan,
+    real_images: np.ndarray,
+    classifier: DomainClassifier | None = None,
+    *,
+    extractor=None,
+    num_samples: int = 2000,
+    seed: int = 0,
+    kid_subset_size: int = 1000,
+) -> dict[str, float]:
     """Quality metrics of ``gan``'s samples against ``real_images`` (in [-1, 1]).
 
     Features come from ``extractor`` (anything with ``features(images)``, e.g.
@@ -288,22 +327,31 @@ def evaluate(gan, real_images: np.ndarray, classifier: DomainClassifier | None =
         raise ValueError("evaluate needs a classifier or a feature extractor")
     fake, codes = _generate_with_codes(gan, num_samples, seed)
     real_f, fake_f = extractor.features(real_images), extractor.features(fake)
-    kid, kid_se = kernel_inception_distance(real_f, fake_f, subset_size=min(
-        kid_subset_size, len(real_f), len(fake_f)))
+    kid, kid_se = kernel_inception_distance(
+        real_f, fake_f, subset_size=min(kid_subset_size, len(real_f), len(fake_f))
+    )
     precision, recall = precision_recall(real_f[:5000], fake_f[:5000])
-    out = {"fid": frechet_distance(real_f, fake_f), "kid": kid, "kid_se": kid_se,
-           "precision": precision, "recall": recall}
+    out = {
+        "fid": frechet_distance(real_f, fake_f),
+        "kid": kid,
+        "kid_se": kid_se,
+        "precision": precision,
+        "recall": recall,
+    }
     if classifier is not None:
         probs = classifier.probabilities(fake)
         out["classifier_score"] = classifier_score(probs)[0]
         if codes is not None and gan.categorical_codes:
             out["code_accuracy"] = categorical_code_accuracy(
-                codes[0][:, 0], probs.argmax(-1), max(gan.categorical_codes[0], probs.shape[-1]))
+                codes[0][:, 0], probs.argmax(-1), max(gan.categorical_codes[0], probs.shape[-1])
+            )
     if codes is not None and gan.continuous_codes:
-        q_cont = np.concatenate([
-            keras.ops.convert_to_numpy(gan.discriminator(fake[i : i + 256], training=False)[2])
-            for i in range(0, len(fake), 256)
-        ])
+        q_cont = np.concatenate(
+            [
+                keras.ops.convert_to_numpy(gan.discriminator(fake[i : i + 256], training=False)[2])
+                for i in range(0, len(fake), 256)
+            ]
+        )
         out["continuous_mae"] = float(np.mean(np.abs(q_cont - codes[1])))
     return out
 
@@ -315,8 +363,15 @@ class EvaluationCallback(keras.callbacks.Callback):
     callback placed after this one writes them as ``epoch_eval_<metric>``).
     """
 
-    def __init__(self, real_images: np.ndarray, classifier: DomainClassifier | None = None, *,
-                 every: int = 1, num_samples: int = 1000, extractor=None) -> None:
+    def __init__(
+        self,
+        real_images: np.ndarray,
+        classifier: DomainClassifier | None = None,
+        *,
+        every: int = 1,
+        num_samples: int = 1000,
+        extractor=None,
+    ) -> None:
         super().__init__()
         self.real_images, self.classifier, self.extractor = real_images, classifier, extractor
         self.every, self.num_samples = every, num_samples
@@ -324,7 +379,12 @@ class EvaluationCallback(keras.callbacks.Callback):
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         if (epoch + 1) % self.every:
             return
-        values = evaluate(self.model, self.real_images, self.classifier, extractor=self.extractor,
-                          num_samples=self.num_samples)
+        values = evaluate(
+            self.model,
+            self.real_images,
+            self.classifier,
+            extractor=self.extractor,
+            num_samples=self.num_samples,
+        )
         if logs is not None:
             logs.update({f"eval_{k}": v for k, v in values.items()})

@@ -24,7 +24,7 @@ import keras
 import tensorflow as tf
 
 from keras_gans import callbacks as cb
-from keras_gans import data, distribute, health, networks
+from keras_gans import data, distribute, evaluation, health, networks
 from keras_gans.models import DCGAN, GAN, WGANGP, BaseGAN, InfoGAN
 
 MODELS: dict[str, type[BaseGAN]] = {
@@ -77,6 +77,8 @@ class TrainConfig:
     loss_bound: float = 1e4
     loss_bound_patience: int = 20
     diagnostics: bool = True
+    eval_every: int | None = None
+    eval_samples: int = 1000
     inject_nan_at_step: int | None = None  # testing hook: poison D after this G step
     inject_nan_times: int = 1
     verbose: int | str = "auto"
@@ -259,6 +261,12 @@ def run(config: TrainConfig) -> Path:
         ),
         cb.GANCheckpoint(out_dir / "checkpoints", guard=guard),
     ]
+    if config.eval_every:
+        classifier, reference = _domain_classifier(config, out_dir, info, image_shape)
+        evaluator = evaluation.EvaluationCallback(
+            reference, classifier, every=config.eval_every, num_samples=config.eval_samples
+        )
+        callbacks.insert(1 if config.diagnostics else 0, evaluator)
     if config.inject_nan_at_step is not None:
         callbacks.append(health.InjectNaN(config.inject_nan_at_step, config.inject_nan_times))
     verbose = config.verbose
@@ -342,6 +350,33 @@ def run(config: TrainConfig) -> Path:
 
 class TrainingDiverged(RuntimeError):
     """Training stopped because a loss became NaN or infinite."""
+
+
+def _domain_classifier(
+    config: TrainConfig, out_dir: Path, info: data.DatasetInfo, image_shape: tuple[int, ...]
+):
+    """The run's domain classifier (trained once, kept in the run dir) and reference images."""
+    if not info.has_labels:
+        raise ConfigError(f"--eval-every needs a labelled data set; {config.dataset} has no labels")
+    labelled = data.load_dataset(
+        config.dataset,
+        split=config.split,
+        image_size=image_shape[0],
+        channels=image_shape[2],
+        batch_size=1,
+        shuffle=True,
+        seed=0,
+        with_labels=True,
+        data_dir=config.data_dir,
+    )
+    images, labels = (t.numpy() for t in next(iter(labelled.unbatch().batch(10_000))))
+    path = out_dir / "domain_classifier.keras"
+    if path.exists():
+        classifier = evaluation.DomainClassifier.load(path)
+    else:
+        classifier = evaluation.DomainClassifier.train(images, labels, epochs=8)
+        classifier.save(path)
+    return classifier, images[:2000]
 
 
 class _EventLog:

@@ -1,0 +1,159 @@
+"""Score a trained GAN from the command line.
+
+    python -m keras_gans.evaluate RUN_DIR | MODEL.keras | SAVED_MODEL_DIR --dataset SOURCE
+
+Prints a table of FID, KID, precision/recall and the classifier score (plus
+InfoGAN's code accuracy for keras_gans models) with the protocol used. The
+domain classifier is trained on the data set's labelled images the first time
+and cached (``--classifier`` to choose the file).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+
+
+def _cache_path(dataset: str, shape: tuple[int, ...]) -> Path:
+    name = Path(dataset).name.split(".")[0] or "data"
+    root = Path(os.environ.get("KERAS_GANS_CACHE", Path.home() / ".cache" / "keras_gans"))
+    return root / "classifiers" / f"{name}-{shape[0]}x{shape[1]}x{shape[2]}.keras"
+
+
+def load_classifier(path: Path, images: np.ndarray, labels: np.ndarray | None):
+    """Load the cached domain classifier, or train and cache it."""
+    from keras_gans.evaluation import DomainClassifier
+
+    if path.exists():
+        return DomainClassifier.load(path), False
+    if labels is None:
+        raise ValueError(
+            "the data set has no labels to train a domain classifier: pass "
+            "--classifier or --features inception"
+        )
+    classifier = DomainClassifier.train(images, labels, epochs=8)
+    classifier.save(path)
+    return classifier, True
+
+
+class _SavedModelSampler:
+    """Samples from an exported SavedModel's ``sample`` signature."""
+
+    def __init__(self, path: Path) -> None:
+        import tensorflow as tf
+
+        versions = sorted((int(p.name), p) for p in path.glob("*") if p.name.isdigit())
+        directory = path if (path / "saved_model.pb").exists() else versions[-1][1]
+        self.signature = tf.saved_model.load(str(directory)).signatures["sample"]
+
+    def images(self, n: int, seed: int) -> np.ndarray:
+        import tensorflow as tf
+
+        out = self.signature(num_images=tf.constant(n), seed=tf.constant(seed))["images"]
+        return out.numpy().astype(np.float32) / 127.5 - 1.0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command line entry point."""
+    p = argparse.ArgumentParser(
+        prog="python -m keras_gans.evaluate", description=__doc__.split("\n")[0]
+    )
+    p.add_argument("source", help="run directory, .keras file or exported SavedModel directory")
+    p.add_argument("--dataset", required=True, help="reference data (same sources as train.py)")
+    p.add_argument("--split", default="test", help="TFDS split for the reference (default test)")
+    p.add_argument("--data-dir", default=None)
+    p.add_argument("--samples", type=int, default=2000, help="generated images (default 2000)")
+    p.add_argument("--reference", type=int, default=2000, help="real images (default 2000)")
+    p.add_argument("--features", choices=["classifier", "inception"], default="classifier")
+    p.add_argument("--classifier", default=None, help="domain classifier .keras file (cache)")
+    p.add_argument("--seed", type=int, default=0)
+    args = p.parse_args(argv)
+
+    from keras_gans import data, evaluation
+    from keras_gans.export import ExportError, load_gan
+
+    source = Path(args.source)
+    try:
+        if source.is_dir() and (
+            list(source.glob("*/saved_model.pb")) or (source / "saved_model.pb").exists()
+        ):
+            gan, sampler = None, _SavedModelSampler(source)
+            shape = sampler.images(1, 0).shape[1:]
+        else:
+            gan, sampler = load_gan(source), None
+            shape = gan.image_shape
+        info = data.describe_source(args.dataset, split=args.split, data_dir=args.data_dir)
+        ds = data.load_dataset(
+            args.dataset,
+            split=args.split,
+            image_size=shape[0],
+            channels=shape[2],
+            batch_size=1,
+            shuffle=True,
+            seed=args.seed,
+            with_labels=info.has_labels,
+            data_dir=args.data_dir,
+        )
+        batch = next(iter(ds.unbatch().batch(max(args.reference, 2000) * 2)))
+        images, labels = (
+            (batch[0].numpy(), batch[1].numpy()) if info.has_labels else (batch.numpy(), None)
+        )
+        reference = images[: args.reference]
+        path = Path(args.classifier) if args.classifier else _cache_path(args.dataset, shape)
+        classifier, trained = load_classifier(
+            path,
+            images[args.reference :] if len(images) > (args.reference + 500) else images,
+            None
+            if labels is None
+            else (labels[args.reference :] if len(images) > args.reference + 500 else labels),
+        )
+        extractor = evaluation.InceptionFeatures() if args.features == "inception" else None
+    except (ValueError, ExportError, RuntimeError, FileNotFoundError) as e:
+        p.error(str(e))
+    if gan is not None:
+        metrics = evaluation.evaluate(
+            gan,
+            reference,
+            classifier,
+            extractor=extractor,
+            num_samples=args.samples,
+            seed=args.seed,
+        )
+    else:
+        fake = sampler.images(args.samples, args.seed)
+        extractor = extractor or classifier
+        rf, ff = extractor.features(reference), extractor.features(fake)
+        kid, kid_se = evaluation.kernel_inception_distance(rf, ff)
+        precision, recall = evaluation.precision_recall(rf, ff)
+        metrics = {
+            "fid": evaluation.frechet_distance(rf, ff),
+            "kid": kid,
+            "kid_se": kid_se,
+            "precision": precision,
+            "recall": recall,
+            "classifier_score": evaluation.classifier_score(classifier.probabilities(fake))[0],
+        }
+    features = (
+        "InceptionV3 pool (2048-d), bilinear resize to 299x299"
+        if args.features == "inception"
+        else "domain classifier penultimate layer (128-d)"
+    )
+    print(
+        f"protocol: {args.samples} generated vs {len(reference)} real images of "
+        f"{args.dataset} ({args.split}), {shape[0]}x{shape[1]}x{shape[2]}, seed {args.seed}"
+    )
+    print(
+        f"features: {features}; classifier {'trained and cached' if trained else 'loaded'}: {path}"
+    )
+    print(f"{'metric':18s} value")
+    for key, value in metrics.items():
+        print(f"{key:18s} {value:.4f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
