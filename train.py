@@ -9,44 +9,33 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Callable
 
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, got {value}")
-    return value
+def _number(cast: type, *, zero_ok: bool) -> Callable[[str], float]:
+    """An argparse type: a number of type ``cast`` that is positive (or >= 0 with zero_ok)."""
+    kind = "an integer" if cast is int else "a number"
+
+    def parse(text: str) -> float:
+        try:
+            value = cast(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not {kind}: {text!r}") from None
+        if not (value >= 0 if zero_ok else value > 0):  # also rejects NaN
+            wanted = ">= 0" if zero_ok else ("a positive integer" if cast is int else "positive")
+            raise argparse.ArgumentTypeError(f"must be {wanted}, got {text}")
+        return value
+
+    return parse
 
 
-def _non_negative_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
-    return value
-
-
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be positive, got {text}")
-    return value
-
-
-def _non_negative_float(text: str) -> float:
-    value = _positive_float(text) if text.strip() not in ("0", "0.0") else 0.0
-    return value
+_positive_int = _number(int, zero_ok=False)
+_non_negative_int = _number(int, zero_ok=True)
+_positive_float = _number(float, zero_ok=False)
+_non_negative_float = _number(float, zero_ok=True)
 
 
 def _codes(text: str) -> list[int]:

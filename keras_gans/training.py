@@ -370,12 +370,9 @@ def _domain_classifier(
         data_dir=config.data_dir,
     )
     images, labels = (t.numpy() for t in next(iter(labelled.unbatch().batch(10_000))))
-    path = out_dir / "domain_classifier.keras"
-    if path.exists():
-        classifier = evaluation.DomainClassifier.load(path)
-    else:
-        classifier = evaluation.DomainClassifier.train(images, labels, epochs=8)
-        classifier.save(path)
+    from keras_gans.evaluate import load_classifier
+
+    classifier, _ = load_classifier(out_dir / "domain_classifier.keras", images, labels)
     return classifier, images[:2000]
 
 
