@@ -194,6 +194,19 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="split the CPU into N logical devices (to run mirrored without GPUs)",
     )
+    g = p.add_argument_group("regularisation")
+    g.add_argument(
+        "--spectral-norm",
+        action="store_true",
+        help="spectral normalisation of the default discriminator's layers",
+    )
+    g.add_argument(
+        "--diffaugment",
+        default=None,
+        metavar="POLICY",
+        help="DiffAugment before the discriminator: comma-separated from color, "
+        "translation, cutout (e.g. translation,cutout)",
+    )
     g = p.add_argument_group("WGAN-GP")
     g.add_argument(
         "--critic-steps", type=_positive_int, default=5, help="critic updates per generator update"
@@ -281,6 +294,8 @@ def main(argv: list[str] | None = None) -> int:
         inject_nan_times=args.inject_nan_times,
         eval_every=args.eval_every,
         eval_samples=args.eval_samples,
+        spectral_norm=args.spectral_norm,
+        diffaugment=args.diffaugment,
     )
     try:
         training.run(config)

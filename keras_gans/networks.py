@@ -42,6 +42,13 @@ def validate_image_shape(image_shape: Sequence[int]) -> tuple[int, int, int]:
     return shape
 
 
+def _sn(layer: layers.Layer, spectral_norm: bool) -> layers.Layer:
+    """Wrap ``layer`` in spectral normalisation (Miyato et al. 2018) when asked."""
+    if not spectral_norm:
+        return layer
+    return layers.SpectralNormalization(layer, dtype=layer.dtype_policy, name=f"sn_{layer.name}")
+
+
 def _image_output(x: keras.KerasTensor, name: str) -> keras.KerasTensor:
     return layers.Activation("tanh", dtype="float32", name=name)(x)
 
@@ -74,18 +81,22 @@ def mlp_discriminator(
     *,
     units: Sequence[int] = (512, 256),
     dropout: float = 0.3,
+    spectral_norm: bool = False,
     name: str = "discriminator",
 ) -> keras.Model:
-    """Fully connected discriminator of the original GAN: one logit per image."""
+    """Fully connected discriminator of the original GAN: one logit per image.
+
+    ``spectral_norm`` wraps every dense layer in ``keras.layers.SpectralNormalization``.
+    """
     shape = validate_image_shape(image_shape)
     images = keras.Input(shape, name="images")
     x = layers.Flatten(name="flatten")(images)
     for i, n in enumerate(units):
-        x = layers.Dense(n, name=f"dense_{i}")(x)
+        x = _sn(layers.Dense(n, name=f"dense_{i}"), spectral_norm)(x)
         x = layers.LeakyReLU(0.2, name=f"lrelu_{i}")(x)
         if dropout:
             x = layers.Dropout(dropout, name=f"dropout_{i}")(x)
-    logits = layers.Dense(1, dtype="float32", name="logits")(x)
+    logits = _sn(layers.Dense(1, dtype="float32", name="logits"), spectral_norm)(x)
     return keras.Model(images, logits, name=name)
 
 
@@ -121,12 +132,15 @@ def dcgan_generator(
     return keras.Model(z, _image_output(x, "images"), name=name)
 
 
-def _conv_body(images: keras.KerasTensor, size: int, base_filters: int) -> keras.KerasTensor:
-    """Stride-2 convolutions with LeakyReLU and no normalisation, then flatten."""
+def _conv_body(
+    images: keras.KerasTensor, size: int, base_filters: int, spectral_norm: bool = False
+) -> keras.KerasTensor:
+    """Stride-2 convolutions with LeakyReLU and no batch norm, then flatten."""
     _, doublings = _CONV_PLAN[size]
     x = images
     for i in range(doublings):
-        x = layers.Conv2D(base_filters * 2**i, 4, strides=2, padding="same", name=f"conv_{i}")(x)
+        conv = layers.Conv2D(base_filters * 2**i, 4, strides=2, padding="same", name=f"conv_{i}")
+        x = _sn(conv, spectral_norm)(x)
         x = layers.LeakyReLU(0.2, name=f"lrelu_{i}")(x)
     return layers.Flatten(name="flatten")(x)
 
@@ -136,6 +150,7 @@ def dcgan_discriminator(
     *,
     base_filters: int = 64,
     output_bias: bool = True,
+    spectral_norm: bool = False,
     name: str = "discriminator",
 ) -> keras.Model:
     """Convolutional discriminator of DCGAN (Radford et al. 2015): one logit per image.
@@ -148,8 +163,10 @@ def dcgan_discriminator(
     """
     shape = validate_image_shape(image_shape)
     images = keras.Input(shape, name="images")
-    x = _conv_body(images, shape[0], base_filters)
-    logits = layers.Dense(1, use_bias=output_bias, dtype="float32", name="logits")(x)
+    x = _conv_body(images, shape[0], base_filters, spectral_norm)
+    logits = _sn(
+        layers.Dense(1, use_bias=output_bias, dtype="float32", name="logits"), spectral_norm
+    )(x)
     return keras.Model(images, logits, name=name)
 
 
@@ -160,6 +177,7 @@ def infogan_discriminator(
     continuous_codes: int = 2,
     base_filters: int = 64,
     q_units: int = 128,
+    spectral_norm: bool = False,
     name: str = "discriminator",
 ) -> keras.Model:
     """Discriminator with InfoGAN's auxiliary Q head (Chen et al. 2016).
@@ -173,8 +191,8 @@ def infogan_discriminator(
     """
     shape = validate_image_shape(image_shape)
     images = keras.Input(shape, name="images")
-    features = _conv_body(images, shape[0], base_filters)
-    logits = layers.Dense(1, dtype="float32", name="logits")(features)
+    features = _conv_body(images, shape[0], base_filters, spectral_norm)
+    logits = _sn(layers.Dense(1, dtype="float32", name="logits"), spectral_norm)(features)
     q = layers.Dense(q_units, name="q_dense")(features)
     q = layers.BatchNormalization(synchronized=True, name="q_bn")(q)
     q = layers.LeakyReLU(0.2, name="q_lrelu")(q)

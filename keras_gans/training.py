@@ -72,6 +72,8 @@ class TrainConfig:
     strategy: str = "default"
     cpu_devices: int | None = None
     ema_decay: float | None = None
+    spectral_norm: bool = False
+    diffaugment: str | None = None
     max_retries: int = 2
     retry_lr_factor: float = 0.5
     loss_bound: float = 1e4
@@ -131,6 +133,8 @@ def build_model(config: TrainConfig, image_shape: tuple[int, int, int]) -> BaseG
         "image_shape": image_shape,
         "seed": config.seed,
         "ema_decay": config.ema_decay,
+        "spectral_norm": config.spectral_norm,
+        "diffaugment": config.diffaugment,
     }
     if cls is WGANGP:
         kwargs.update(critic_steps=config.critic_steps, gp_weight=config.gp_weight)
@@ -140,7 +144,10 @@ def build_model(config: TrainConfig, image_shape: tuple[int, int, int]) -> BaseG
             continuous_codes=config.continuous_codes,
             info_weight=config.info_weight,
         )
-    model = cls(**kwargs)
+    try:
+        model = cls(**kwargs)
+    except ValueError as e:
+        raise ConfigError(str(e)) from None
     g_opt, d_opt = model.default_optimizers()
     if config.g_lr is not None:
         g_opt.learning_rate = config.g_lr

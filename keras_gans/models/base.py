@@ -9,7 +9,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from keras_gans import networks
+from keras_gans import augment, networks
 
 _SEED_STATE_KEY = "seed_generator_state"
 
@@ -53,9 +53,13 @@ class BaseGAN(keras.Model):
         seed: int | None = None,
         ema_decay: float | None = None,
         use_ema: bool = True,
+        spectral_norm: bool = False,
+        diffaugment: str | Sequence[str] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        self.diffaugment = augment.parse_policy(diffaugment)
+        self.spectral_norm = bool(spectral_norm)
         if ema_decay is not None and not 0.0 < ema_decay < 1.0:
             raise ValueError(f"ema_decay must be in (0, 1) or None, got {ema_decay!r}")
         latent_dim = self.default_latent_dim if latent_dim is None else latent_dim
@@ -115,6 +119,14 @@ class BaseGAN(keras.Model):
     def call(self, z: tf.Tensor, training: bool = False) -> tf.Tensor:
         """Run the inference generator: latent vectors in, images in [-1, 1] out (float32)."""
         return tf.cast(self.inference_generator(z, training=training), tf.float32)
+
+    def augment(self, images: tf.Tensor) -> tf.Tensor:
+        """DiffAugment (the ``diffaugment`` policy) before the discriminator; identity if none."""
+        if not self.diffaugment:
+            return images
+        return augment.diff_augment(
+            images, self.diffaugment, self.replica_draw, self.seed_generator
+        )
 
     def discriminate(self, real: tf.Tensor, fake: tf.Tensor) -> tuple[Any, Any]:
         """Discriminator outputs for a real and a fake batch (training mode).
@@ -392,6 +404,8 @@ class BaseGAN(keras.Model):
             seed=self.seed,
             ema_decay=self.ema_decay,
             use_ema=self.use_ema,
+            spectral_norm=self.spectral_norm,
+            diffaugment=list(self.diffaugment),
         )
         return config
 

@@ -24,4 +24,4 @@ class DCGAN(GAN):
 
     def default_discriminator(self) -> keras.Model:
         """Convolutional discriminator (:func:`keras_gans.networks.dcgan_discriminator`)."""
-        return networks.dcgan_discriminator(self.image_shape)
+        return networks.dcgan_discriminator(self.image_shape, spectral_norm=self.spectral_norm)

@@ -31,7 +31,7 @@ class GAN(BaseGAN):
 
     def default_discriminator(self) -> keras.Model:
         """MLP discriminator (:func:`keras_gans.networks.mlp_discriminator`)."""
-        return networks.mlp_discriminator(self.image_shape)
+        return networks.mlp_discriminator(self.image_shape, spectral_norm=self.spectral_norm)
 
     def train_step(self, data: Any) -> dict[str, tf.Tensor]:
         """One minibatch of algorithm 1 of Goodfellow et al. (2014), k = 1."""
@@ -42,7 +42,7 @@ class GAN(BaseGAN):
         fake = self._fake(self.sample_noise(batch_size))
 
         def discriminator_loss() -> tuple[tf.Tensor, dict[str, tf.Tensor]]:
-            real_logits, fake_logits = self.discriminate(real, fake)
+            real_logits, fake_logits = self.discriminate(self.augment(real), self.augment(fake))
             loss = losses.minimax_discriminator_loss(real_logits, fake_logits)
             return loss, {
                 "d_loss": loss,
@@ -58,7 +58,7 @@ class GAN(BaseGAN):
         z = self.sample_noise(batch_size)
 
         def generator_loss() -> tuple[tf.Tensor, dict[str, tf.Tensor]]:
-            fake_logits = self.discriminator(self._fake(z), training=True)
+            fake_logits = self.discriminator(self.augment(self._fake(z)), training=True)
             loss = losses.non_saturating_generator_loss(fake_logits)
             return loss, {"g_loss": loss}
 

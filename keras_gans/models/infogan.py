@@ -76,6 +76,7 @@ class InfoGAN(BaseGAN):
             self.image_shape,
             categorical_codes=self.categorical_codes,
             continuous_codes=self.continuous_codes,
+            spectral_norm=self.spectral_norm,
         )
 
     # --------------------------------------------------------------- codes
@@ -150,7 +151,9 @@ class InfoGAN(BaseGAN):
         fake = self._fake(z)
 
         def discriminator_loss():
-            (real_logits, _, _), (fake_logits, q_cat, q_cont) = self.discriminate(real, fake)
+            (real_logits, _, _), (fake_logits, q_cat, q_cont) = self.discriminate(
+                self.augment(real), self.augment(fake)
+            )
             d_loss = losses.minimax_discriminator_loss(real_logits, fake_logits)
             info = self._info_loss(z, q_cat, q_cont)
             return d_loss + self.info_weight * info, {
@@ -167,7 +170,9 @@ class InfoGAN(BaseGAN):
         z = self.sample_generator_inputs(batch_size)
 
         def generator_loss():
-            fake_logits, q_cat, q_cont = self.discriminator(self._fake(z), training=True)
+            fake_logits, q_cat, q_cont = self.discriminator(
+                self.augment(self._fake(z)), training=True
+            )
             g_loss = losses.non_saturating_generator_loss(fake_logits)
             info = self._info_loss(z, q_cat, q_cont)
             return g_loss + self.info_weight * info, {"g_loss": g_loss, "info_loss": info}

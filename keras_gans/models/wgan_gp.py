@@ -46,7 +46,9 @@ class WGANGP(BaseGAN):
 
     def default_discriminator(self) -> keras.Model:
         """Convolutional critic without batch norm (``networks.dcgan_discriminator``)."""
-        return networks.dcgan_discriminator(self.image_shape, output_bias=False, name="critic")
+        return networks.dcgan_discriminator(
+            self.image_shape, output_bias=False, spectral_norm=self.spectral_norm, name="critic"
+        )
 
     def default_optimizers(self) -> tuple[keras.optimizers.Optimizer, keras.optimizers.Optimizer]:
         """Adam(1e-4, beta_1=0, beta_2=0.9) for both networks (Gulrajani et al. 2017)."""
@@ -70,8 +72,9 @@ class WGANGP(BaseGAN):
             )
 
             def critic_loss(fake: tf.Tensor = fake, alpha: tf.Tensor = alpha):
-                real_scores, fake_scores = self.discriminate(real, fake)
-                gp = losses.gradient_penalty(critic, real, fake, alpha)
+                real_a, fake_a = self.augment(real), self.augment(fake)
+                real_scores, fake_scores = self.discriminate(real_a, fake_a)
+                gp = losses.gradient_penalty(critic, real_a, fake_a, alpha)
                 loss = losses.wasserstein_discriminator_loss(real_scores, fake_scores)
                 loss += self.gp_weight * gp
                 return loss, {
@@ -90,7 +93,7 @@ class WGANGP(BaseGAN):
         z = self.sample_noise(batch_size)
 
         def generator_loss():
-            loss = losses.wasserstein_generator_loss(critic(self._fake(z)))
+            loss = losses.wasserstein_generator_loss(critic(self.augment(self._fake(z))))
             return loss, {"g_loss": loss}
 
         return self._log(

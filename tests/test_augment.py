@@ -1,0 +1,73 @@
+"""DiffAugment and spectral normalisation."""
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+from conftest import make_model, random_images
+
+from keras_gans import augment
+
+
+def _fixed(value):
+    """A draw that ignores the random function and returns ``value``."""
+    return lambda fn, n: tf.constant(value)
+
+
+def test_translation_is_an_integer_shift_with_zero_fill():
+    x = tf.constant(np.arange(2 * 8 * 8, dtype=np.float32).reshape(2, 8, 8, 1) / 64 - 0.9)
+    out = augment.translation(x, _fixed([[1, -1], [0, 0]]), seed=0).numpy()
+    np.testing.assert_array_equal(out[1], x[1].numpy())
+    expected = np.zeros((8, 8, 1), np.float32)
+    expected[1:, :-1] = x[0].numpy()[:-1, 1:]  # down one row, left one column
+    np.testing.assert_array_equal(out[0], expected)
+
+
+def test_cutout_zeroes_a_square_of_the_given_ratio():
+    x = tf.ones((1, 16, 16, 3))
+    out = augment.cutout(x, _fixed([[8, 8]]), seed=0).numpy()
+    assert out.shape == (1, 16, 16, 3)
+    assert (out == 0).all(axis=-1).sum() == 64  # 8x8 = (16 * 0.5)^2
+    assert out[0, 4:12, 4:12].max() == 0 and out[0, :4].min() == 1
+
+
+def test_policies_keep_shapes_and_ranges_and_are_identity_when_disabled():
+    model = make_model("dcgan", (16, 16, 3), diffaugment="translation,cutout")
+    x = tf.constant(random_images(8, (16, 16, 3)))
+    out = model.augment(x).numpy()
+    assert out.shape == x.shape and out.min() >= -1 and out.max() <= 1
+    assert not np.array_equal(out, x.numpy())
+    colour = make_model("dcgan", (16, 16, 3), diffaugment="color").augment(x)
+    assert colour.shape == x.shape
+    plain = make_model("dcgan", (16, 16, 3))
+    assert plain.augment(x) is x
+    with pytest.raises(ValueError, match="unknown DiffAugment policy 'zoom'"):
+        make_model("dcgan", (16, 16, 3), diffaugment="translation,zoom")
+
+
+def test_gradients_reach_the_generator_through_diffaugment():
+    model = make_model("dcgan", (16, 16, 1), diffaugment="color,translation,cutout")
+    z = model.sample_noise(4)
+    with tf.GradientTape() as tape:
+        logits = model.discriminator(model.augment(model._fake(z)), training=True)
+        loss = tf.reduce_mean(logits)
+    grads = tape.gradient(loss, model.generator.trainable_variables)
+    assert all(g is not None for g in grads)
+    assert sum(float(tf.reduce_sum(tf.abs(g))) for g in grads) > 0
+
+
+def test_spectral_norm_keeps_kernels_near_unit_norm_after_training(model_name):
+    model = make_model(model_name, (16, 16, 1), spectral_norm=True)
+    model.compile(keras.optimizers.Adam(1e-2), keras.optimizers.Adam(1e-2))
+    data = tf.data.Dataset.from_tensor_slices(random_images(64, (16, 16, 1))).batch(8)
+    model.fit(data, epochs=2, verbose=0)
+    wrapped = [
+        layer
+        for layer in model.discriminator.layers
+        if isinstance(layer, keras.layers.SpectralNormalization)
+    ]
+    assert len(wrapped) >= 3
+    for layer in wrapped:
+        kernel = layer.layer.kernel.numpy()
+        sigma = np.linalg.svd(kernel.reshape(-1, kernel.shape[-1]), compute_uv=False)[0]
+        assert sigma == pytest.approx(1.0, abs=0.15), layer.name
