@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import tempfile
 from collections.abc import Sequence
 from typing import Any
 
@@ -140,14 +138,3 @@ def fit_distributed(
             break
     callback_list.on_train_end()
     return history
-
-
-class WorkerTempDir:
-    """A folder for a non-chief worker's throw-away outputs, removed on exit."""
-
-    def __enter__(self) -> str:
-        self.path = tempfile.mkdtemp(prefix="keras_gans_worker_")
-        return self.path
-
-    def __exit__(self, *exc: object) -> None:
-        shutil.rmtree(self.path, ignore_errors=True)

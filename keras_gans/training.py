@@ -14,7 +14,9 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import shutil
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -245,8 +247,7 @@ def run(config: TrainConfig) -> Path:
             model = build_model(config, image_shape)
     # Only the chief writes the run directory; other workers write to a
     # temporary folder that is removed at the end (TensorFlow's prescription).
-    worker_tmp = None if chief else distribute.WorkerTempDir()
-    out_dir = run_dir if worker_tmp is None else Path(worker_tmp.__enter__())
+    out_dir = run_dir if chief else Path(tempfile.mkdtemp(prefix="keras_gans_worker_"))
     out_dir.mkdir(parents=True, exist_ok=True)
     _write_json(out_dir / "config.json", dataclasses.asdict(config))
 
@@ -339,8 +340,8 @@ def run(config: TrainConfig) -> Path:
         guard.reset()
     elapsed = time.time() - start
     events.close()
-    if worker_tmp is not None:
-        worker_tmp.__exit__(None, None, None)
+    if not chief:
+        shutil.rmtree(out_dir, ignore_errors=True)
         return run_dir
     final = run_dir / "model.keras"
     tmp = run_dir / ".model.tmp.keras"
