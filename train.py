@@ -116,10 +116,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--export",
+        nargs="?",
+        const="auto",
         default=None,
         metavar="DIR",
-        help="export the generator as a SavedModel under DIR/<version> at the end "
-        "(e.g. saved_models/digits)",
+        help="export the generator as a SavedModel under DIR/<version> at the end; "
+        "without DIR, under saved_models/<run name>/",
     )
     p.add_argument(
         "--jit",

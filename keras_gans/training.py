@@ -351,7 +351,8 @@ def run(config: TrainConfig) -> Path:
     if config.export:
         from keras_gans.export import export_generator
 
-        export_path = export_generator(model, config.export)
+        target = Path("saved_models") / run_dir.name if config.export == "auto" else config.export
+        export_path = export_generator(model, target)
     _summary(run_dir, final, export_path, elapsed)
     return run_dir
 
