@@ -162,3 +162,9 @@ def test_kill_and_resume_matches_an_uninterrupted_run(tmp_path):
     steps = _events(cut / "logs" / "steps")["step/g_loss"]
     total_steps = 4 * (1797 // 128)  # generator steps continue across the resume
     assert max(steps) == total_steps - total_steps % 5
+
+
+def test_export_flag_without_a_directory_uses_saved_models(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert train.main(["--epochs", "1", "--run-dir", "runs/r1", "--export", *FAST]) == 0
+    assert (tmp_path / "saved_models" / "r1" / "1" / "saved_model.pb").is_file()
