@@ -79,6 +79,13 @@ class InfoGAN(BaseGAN):
             spectral_norm=self.spectral_norm,
         )
 
+    def default_optimizers(self) -> tuple[keras.optimizers.Optimizer, keras.optimizers.Optimizer]:
+        """Adam(beta_1=0.5) with 1e-3 for G and 2e-4 for D and Q, as in Chen et al. (2016)."""
+        return (
+            keras.optimizers.Adam(1e-3, beta_1=0.5, name="g_adam"),
+            keras.optimizers.Adam(2e-4, beta_1=0.5, name="d_adam"),
+        )
+
     # --------------------------------------------------------------- codes
     def sample_codes(
         self, batch_size: int | tf.Tensor, seed: Any = None
