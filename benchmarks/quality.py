@@ -67,6 +67,9 @@ def main() -> None:
         "real_reference": {},
         "models": {},
     }
+    results_file = HERE / "results" / "quality.json"
+    if results_file.exists():  # keep the other models' rows when re-running some
+        report["models"] = json.loads(results_file.read_text()).get("models", {})
     report["real_reference"]["classifier_score"] = evaluation.classifier_score(
         classifier.probabilities(ref_x)
     )[0]
@@ -100,8 +103,8 @@ def main() -> None:
             scale=2,
         )
         print(name, json.dumps(metrics), flush=True)
-        (HERE / "results").mkdir(exist_ok=True)
-        (HERE / "results" / "quality.json").write_text(json.dumps(report, indent=2))
+        results_file.parent.mkdir(exist_ok=True)
+        results_file.write_text(json.dumps(report, indent=2))
 
 
 if __name__ == "__main__":
