@@ -144,9 +144,9 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument(
         "--ema-decay",
         type=float,
-        default=None,
-        help="keep an exponential moving average of the generator with this decay "
-        "(e.g. 0.999; with warm-up); samples and exports then use it",
+        default=0.999,
+        help="exponential moving average of the generator with this decay (with warm-up); "
+        "samples, evaluation and exports use it; 0 turns it off",
     )
     g.add_argument(
         "--max-retries",
@@ -287,7 +287,7 @@ def main(argv: list[str] | None = None) -> int:
         num_samples=args.num_samples,
         strategy=args.strategy,
         cpu_devices=args.cpu_devices,
-        ema_decay=args.ema_decay,
+        ema_decay=args.ema_decay or None,
         max_retries=args.max_retries,
         retry_lr_factor=args.retry_lr_factor,
         loss_bound=args.loss_bound,

@@ -128,7 +128,8 @@ class BaselineWGANGP(keras.Model):
         for _ in range(self.critic_steps):
             z = keras.random.normal((batch, self.latent_dim), seed=self.seed_generator)
             with tf.GradientTape() as tape:
-                fake = self.generator(z, training=True)
+                # float32 like the real batch (the generator's last layer may be bf16)
+                fake = tf.cast(self.generator(z, training=True), tf.float32)
                 fake_logits = self.critic(fake, training=True)
                 real_logits = self.critic(real, training=True)
                 d_cost = tf.reduce_mean(fake_logits) - tf.reduce_mean(real_logits)

@@ -73,7 +73,7 @@ class TrainConfig:
     num_samples: int = 64
     strategy: str = "default"
     cpu_devices: int | None = None
-    ema_decay: float | None = None
+    ema_decay: float | None = 0.999
     spectral_norm: bool = False
     diffaugment: str | None = None
     max_retries: int = 2

@@ -59,8 +59,7 @@ def _free_ports(n):
     return ports
 
 
-@pytest.mark.parametrize("model_name", ["wgan-gp"])
-def test_two_process_multiworker_run(tmp_path, model_name):
+def _two_workers(run_dir, model_name, epochs, mode):
     workers = [f"localhost:{p}" for p in _free_ports(2)]
     procs = []
     for index in range(2):
@@ -70,8 +69,10 @@ def test_two_process_multiworker_run(tmp_path, model_name):
                 [
                     sys.executable,
                     str(SCRIPTS / "multiworker_worker.py"),
-                    str(tmp_path / "run"),
+                    str(run_dir),
                     model_name,
+                    str(epochs),
+                    mode,
                 ],
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
@@ -88,14 +89,25 @@ def test_two_process_multiworker_run(tmp_path, model_name):
     finally:
         for proc in procs:
             proc.kill()
+    return results
+
+
+def test_two_process_multiworker_run_and_resume(tmp_path):
+    run = tmp_path / "run"
+    results = _two_workers(run, "wgan-gp", 2, "new")
+    # Different seeds per worker: identical weights only if training is really synchronised.
     assert results[0]["digest"] == results[1]["digest"]
     assert results[0]["g_steps"] == 2 * (1797 // 64)
-    run = tmp_path / "run"  # written by the chief only
+    # Written by the chief only.
     assert (run / "model.keras").is_file() and (run / "checkpoints" / "epoch_002.keras").is_file()
     assert sorted(p.name for p in (run / "samples").glob("epoch_*.png")) == [
         "epoch_001.png",
         "epoch_002.png",
     ]
+    resumed = _two_workers(run, "wgan-gp", 3, "resume")
+    assert resumed[0]["digest"] == resumed[1]["digest"]
+    assert resumed[0]["g_steps"] == 3 * (1797 // 64)
+    assert (run / "checkpoints" / "epoch_003.keras").is_file()
 
 
 def test_checkpoint_from_a_strategy_restores_on_one_device(tmp_path):

@@ -14,7 +14,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 from keras_gans import training  # noqa: E402
 
 captured = {}
-_build = training.build_model
+_build, _load = training.build_model, training.keras.saving.load_model
 
 
 def _capture(*args, **kwargs):
@@ -22,9 +22,16 @@ def _capture(*args, **kwargs):
     return captured["model"]
 
 
+def _capture_load(*args, **kwargs):
+    captured["model"] = _load(*args, **kwargs)
+    return captured["model"]
+
+
 training.build_model = _capture
+training.keras.saving.load_model = _capture_load
 
 run_dir, model_name = sys.argv[1], sys.argv[2]
+epochs, resume = int(sys.argv[3]), sys.argv[4] == "resume"
 # Different seeds per worker: only really synchronised training (initial values
 # broadcast from worker 0, gradients all-reduced) ends with identical weights.
 index = json.loads(os.environ["TF_CONFIG"])["task"]["index"]
@@ -34,11 +41,13 @@ config = training.TrainConfig(
     image_size=8,
     batch_size=64,
     latent_dim=4,
-    epochs=2,
+    epochs=epochs,
     critic_steps=2,
-    seed=3,
+    seed=3 + index,
     run_dir=run_dir,
     strategy="multiworker",
+    resume=resume,
+    diagnostics=False,
     verbose=0,
     sample_every_steps=5,
     num_samples=4,
