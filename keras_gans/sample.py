@@ -3,8 +3,8 @@
     python -m keras_gans.sample SAVED_MODEL_DIR --num 64 --seed 0 --out grid.png
 
 ``SAVED_MODEL_DIR`` is a version directory or a base directory (its highest
-version is used). No keras_gans model code runs on this path: the images come
-from the SavedModel's ``sample`` signature.
+version is used). No keras_gans model code runs on this path: the SavedModel's
+``sample`` signature makes the images.
 """
 
 from __future__ import annotations
