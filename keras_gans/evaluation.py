@@ -283,8 +283,6 @@ class InceptionFeatures:
 
 def _generate_with_codes(gan, num_images: int, seed: int):
     """Images, and for InfoGAN the codes they were generated from."""
-    import tensorflow as tf
-
     sg = keras.random.SeedGenerator(seed)
     if hasattr(gan, "sample_codes"):
         noise = gan.sample_noise(num_images, sg)
@@ -299,7 +297,6 @@ def _generate_with_codes(gan, num_images: int, seed: int):
             for i in range(0, num_images, 256)
         ]
     )
-    del tf
     return images, codes
 
 
