@@ -196,6 +196,20 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="split the CPU into N logical devices (to run mirrored without GPUs)",
     )
+    g = p.add_argument_group("class conditioning (gan, dcgan, wgan-gp)")
+    g.add_argument(
+        "--conditional",
+        action="store_true",
+        help="train a class-conditional model on the data set's labels (digits, MNIST-like "
+        "TFDS sets, IDX pairs, folders with one subfolder per class)",
+    )
+    g.add_argument(
+        "--conditioning",
+        default="projection",
+        choices=["projection", "concat"],
+        help="how the discriminator reads the label: a projection term (Miyato and Koyama "
+        "2018) or one-hot label maps joined to the image",
+    )
     g = p.add_argument_group("regularisation")
     g.add_argument(
         "--spectral-norm",
@@ -298,6 +312,8 @@ def main(argv: list[str] | None = None) -> int:
         eval_samples=args.eval_samples,
         spectral_norm=args.spectral_norm,
         diffaugment=args.diffaugment,
+        conditional=args.conditional,
+        conditioning=args.conditioning,
     )
     try:
         training.run(config)

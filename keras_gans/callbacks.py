@@ -64,7 +64,11 @@ class SampleGrid(keras.callbacks.Callback):
     For InfoGAN it also writes a latent traversal (``traversal_epoch_NNN.png``,
     summary ``traversal``): rows are the first categorical code's values,
     columns sweep the first continuous code from -1 to 1, noise fixed.
+    For a conditional model the grid is per class: row ``c`` shows class ``c``
+    (the first 20 classes) and each column keeps one noise vector.
     """
+
+    max_class_rows = 20
 
     def __init__(
         self,
@@ -87,12 +91,23 @@ class SampleGrid(keras.callbacks.Callback):
 
     def on_train_begin(self, logs: dict | None = None) -> None:
         model = self.model
-        self._inputs = model.sample_generator_inputs(
-            self.num_images, keras.random.SeedGenerator(self.seed)
-        )
+        self._columns = None
+        if getattr(model, "conditional", False):
+            self._inputs, self._columns = self._per_class_inputs(model)
+        else:
+            self._inputs = model.sample_generator_inputs(
+                self.num_images, keras.random.SeedGenerator(self.seed)
+            )
         self._traversal = self._traversal_inputs(model)
         if self.log_dir is not None and self._writer is None:
             self._writer = tf.summary.create_file_writer(self.log_dir)
+
+    def _per_class_inputs(self, model: Any) -> tuple[list[tf.Tensor], int]:
+        rows = min(model.num_classes, self.max_class_rows)
+        columns = max(1, self.num_images // rows)
+        noise = model.sample_noise(columns, keras.random.SeedGenerator(self.seed))
+        labels = np.repeat(np.arange(rows, dtype=np.int32), columns)
+        return [tf.tile(noise, [rows, 1]), tf.constant(labels)], columns
 
     def _traversal_inputs(self, model: Any) -> tf.Tensor | None:
         categorical = getattr(model, "categorical_codes", ())
@@ -115,7 +130,9 @@ class SampleGrid(keras.callbacks.Callback):
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         if not all(np.isfinite(float(v)) for v in (logs or {}).values()):
             return  # a diverged epoch: it will be rolled back and redone
-        grids = {"samples": (self.render(self._inputs), f"epoch_{epoch + 1:03d}.png")}
+        grids = {
+            "samples": (self.render(self._inputs, self._columns), f"epoch_{epoch + 1:03d}.png")
+        }
         if self._traversal is not None:
             grids["traversal"] = (
                 self.render(self._traversal, columns=10),

@@ -19,7 +19,14 @@ import tensorflow as tf
 
 from keras_gans import networks
 
-__all__ = ["DataError", "DatasetInfo", "describe_source", "load_dataset", "read_idx"]
+__all__ = [
+    "DataError",
+    "DatasetInfo",
+    "count_classes",
+    "describe_source",
+    "load_dataset",
+    "read_idx",
+]
 
 log = logging.getLogger(__name__)
 
@@ -167,6 +174,34 @@ def describe_source(
             "name (e.g. mnist, fashion_mnist, cifar10), a folder of images, or an IDX file"
         )
     return DatasetInfo("tfds", source.split(":")[0], None, (0, 0, 0), True)
+
+
+def count_classes(source: str, *, split: str = "train", data_dir: str | None = None) -> int:
+    """Number of classes of a labelled source (labels are ``0 .. n-1``).
+
+    Digits: 10; a folder: its class subfolders; an IDX pair: the largest label
+    plus one; TFDS: the ``label`` feature's ``num_classes``.
+    """
+    info = describe_source(source, split=split, data_dir=data_dir)
+    if not info.has_labels:
+        raise DataError(
+            f"data set {source!r} has no labels (a folder needs one subfolder per class)"
+        )
+    if info.kind == "digits":
+        return 10
+    if info.kind == "folder":
+        return len(_list_images(Path(source))[2])
+    if info.kind == "idx":
+        return int(read_idx(_idx_labels_path(Path(source))).max()) + 1
+    import tensorflow_datasets as tfds
+
+    try:
+        features = tfds.builder(source, data_dir=data_dir).info.features
+    except Exception as e:
+        raise DataError(f"cannot read tensorflow-datasets {source!r}: {e}") from None
+    if "label" not in features or not hasattr(features["label"], "num_classes"):
+        raise DataError(f"tensorflow-datasets {source!r} has no class 'label' feature")
+    return int(features["label"].num_classes)
 
 
 def read_idx_header(path: Path) -> tuple[int, ...]:

@@ -3,7 +3,8 @@
     python -m keras_gans.evaluate RUN_DIR | MODEL.keras | SAVED_MODEL_DIR --dataset SOURCE
 
 Prints a table of FID, KID, precision/recall and the classifier score (plus
-InfoGAN's code accuracy for keras_gans models) with the protocol used. The
+InfoGAN's code accuracy, and for class-conditional models the label accuracy
+and intra-class FID with a per-class table) with the protocol used. The
 domain classifier is trained on the data set's labelled images the first time
 and cached (``--classifier`` to choose the file).
 """
@@ -114,6 +115,7 @@ def main(argv: list[str] | None = None) -> int:
         extractor = evaluation.InceptionFeatures() if args.features == "inception" else None
     except (ValueError, ExportError, RuntimeError, FileNotFoundError) as e:
         p.error(str(e))
+    per_class = None
     if gan is not None:
         metrics = evaluation.evaluate(
             gan,
@@ -123,6 +125,17 @@ def main(argv: list[str] | None = None) -> int:
             num_samples=args.samples,
             seed=args.seed,
         )
+        if gan.conditional and labels is not None:
+            conditional = evaluation.conditional_metrics(
+                gan,
+                reference,
+                labels[: args.reference],
+                classifier,
+                samples_per_class=max(2, args.samples // gan.num_classes),
+                seed=args.seed,
+            )
+            per_class = conditional.pop("per_class")
+            metrics.update(conditional)
     else:
         fake = sampler.images(args.samples, args.seed)
         extractor = extractor or classifier
@@ -152,6 +165,11 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'metric':18s} value")
     for key, value in metrics.items():
         print(f"{key:18s} {value:.4f}")
+    if per_class:
+        print(f"\n{'class':>5s} {'accuracy':>9s} {'FID':>9s} {'real':>5s}")
+        for c, row in per_class.items():
+            fid = f"{row['fid']:9.2f}" if "fid" in row else f"{'-':>9s}"
+            print(f"{c:5d} {row['accuracy']:9.3f} {fid} {row['real_images']:5d}")
     return 0
 
 

@@ -3,9 +3,14 @@
 Signatures (inputs -> outputs):
 
 - ``serving_default``: ``z`` float32 ``[None, generator input width]`` ->
-  ``images`` float32 ``[None, H, W, C]`` in [-1, 1].
+  ``images`` float32 ``[None, H, W, C]`` in [-1, 1]. For a class-conditional
+  model it is ``generate_with_labels`` (below).
 - ``sample``: ``num_images`` int32 scalar, ``seed`` int32 scalar -> ``images``
-  uint8 ``[num_images, H, W, C]``; the same seed gives the same images.
+  uint8 ``[num_images, H, W, C]``; the same seed gives the same images
+  (and, for a conditional model, the same uniformly drawn classes).
+- Conditional models only, ``generate_with_labels``: ``z`` float32
+  ``[None, latent_dim]``, ``labels`` int32 ``[None]`` (class indices) ->
+  ``images`` float32; out-of-range labels fail with a message naming them.
 - InfoGAN only, ``generate_with_codes``: ``z`` float32 ``[None, latent_dim]``,
   ``categorical`` int32 ``[None, n_categorical]`` (class indices),
   ``continuous`` float32 ``[None, n_continuous]`` -> ``images`` float32.
@@ -24,6 +29,7 @@ import os
 import shutil
 import sys
 from pathlib import Path
+from typing import Any
 
 import keras
 import tensorflow as tf
@@ -105,7 +111,7 @@ def export_generator(
     archive = keras.export.ExportArchive()
     archive.track(generator)
 
-    def images_of(z: tf.Tensor) -> tf.Tensor:
+    def images_of(z: tf.Tensor | list[tf.Tensor]) -> tf.Tensor:
         return tf.cast(generator(z, training=False), tf.float32)
 
     @tf.function(input_signature=[tf.TensorSpec([None, width], tf.float32, name="z")])
@@ -116,6 +122,27 @@ def export_generator(
 
     @tf.function(
         input_signature=[
+            tf.TensorSpec([None, width], tf.float32, name="z"),
+            tf.TensorSpec([None], tf.int32, name="labels"),
+        ]
+    )
+    def generate_with_labels(z, labels):
+        z = tf.ensure_shape(z, [None, width], name="check_z")
+        labels = tf.ensure_shape(labels, [None], name="check_labels")
+        checks = [
+            tf.debugging.assert_equal(
+                tf.shape(labels)[0], tf.shape(z)[0], message="labels and z differ in length"
+            ),
+            tf.debugging.assert_non_negative(labels, message="labels must be >= 0"),
+            tf.debugging.assert_less(
+                labels, gan.num_classes, message=f"labels must be < {gan.num_classes}"
+            ),
+        ]
+        with tf.control_dependencies(checks):
+            return {"images": images_of([z, tf.identity(labels)])}
+
+    @tf.function(
+        input_signature=[
             tf.TensorSpec([], tf.int32, name="num_images"),
             tf.TensorSpec([], tf.int32, name="seed"),
         ]
@@ -123,7 +150,11 @@ def export_generator(
     def sample(num_images, seed):
         return {"images": _to_uint8(images_of(_stateless_inputs(gan, num_images, seed)))}
 
-    archive.add_endpoint("serving_default", serving_default)
+    if gan.conditional:
+        archive.add_endpoint("serving_default", generate_with_labels)
+        archive.add_endpoint("generate_with_labels", generate_with_labels)
+    else:
+        archive.add_endpoint("serving_default", serving_default)
     archive.add_endpoint("sample", sample)
     if isinstance(gan, InfoGAN):
         n_cat, n_cont = len(gan.categorical_codes), gan.continuous_codes
@@ -151,10 +182,15 @@ def export_generator(
     return target
 
 
-def _stateless_inputs(gan: BaseGAN, num_images: tf.Tensor, seed: tf.Tensor) -> tf.Tensor:
+def _stateless_inputs(gan: BaseGAN, num_images: tf.Tensor, seed: tf.Tensor) -> Any:
     """Generator inputs drawn statelessly from ``seed`` (the same seed, the same inputs)."""
     key = tf.stack([tf.cast(seed, tf.int64), tf.constant(0, tf.int64)])
     noise = tf.random.stateless_normal(tf.stack([num_images, gan.latent_dim]), seed=key)
+    if gan.conditional:
+        labels = tf.random.stateless_uniform(
+            tf.reshape(num_images, [1]), seed=key + [0, 1], maxval=gan.num_classes, dtype=tf.int32
+        )
+        return [noise, labels]
     if not isinstance(gan, InfoGAN):
         return noise
     categorical = [

@@ -120,9 +120,11 @@ class Diagnostics(keras.callbacks.Callback):
         *,
         seed: int = 4321,
         classifier: keras.Model | None = None,
+        real_labels: np.ndarray | None = None,
     ) -> None:
         super().__init__()
         self.real = np.asarray(real_images, np.float32)
+        self.real_labels = None if real_labels is None else np.asarray(real_labels, np.int32)
         self.log_dir = None if log_dir is None else str(log_dir)
         self.seed = seed
         self.classifier = classifier
@@ -143,12 +145,20 @@ class Diagnostics(keras.callbacks.Callback):
         out = {"diversity_fake": pairwise_diversity(fake), "diversity_real": self.real_diversity}
         out["diversity_ratio"] = out["diversity_fake"] / max(self.real_diversity, 1e-12)
 
-        def scores(images):
-            result = model.discriminator(images, training=False)
+        conditional = getattr(model, "conditional", False)
+        if conditional and self.real_labels is None:
+            raise ValueError("Diagnostics of a conditional model need real_labels")
+
+        def scores(images, labels=None):
+            result = model.discriminator_output(images, labels, training=False)
             result = result[0] if isinstance(result, (list, tuple)) else result
             return keras.ops.convert_to_numpy(result).reshape(-1)
 
-        real_s, fake_s = scores(self.real), scores(fake)
+        if conditional:
+            real_s = scores(self.real, self.real_labels)
+            fake_s = scores(fake, self._inputs[1])
+        else:
+            real_s, fake_s = scores(self.real), scores(fake)
         threshold = 0.0 if "gp" not in model.tracker_names else (real_s.mean() + fake_s.mean()) / 2
         out["d_acc_real"] = float(np.mean(real_s > threshold))
         out["d_acc_fake"] = float(np.mean(fake_s <= threshold))

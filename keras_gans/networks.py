@@ -19,6 +19,7 @@ from keras import layers
 
 SUPPORTED_SIZES: tuple[int, ...] = (8, 16, 28, 32, 64)
 SUPPORTED_CHANNELS: tuple[int, ...] = (1, 3)
+CONDITIONING_MODES: tuple[str, ...] = ("projection", "concat")
 
 # Spatial size the convolutional generator starts from, and how many times it
 # doubles it, per supported image size.
@@ -53,27 +54,95 @@ def _image_output(x: keras.KerasTensor, name: str) -> keras.KerasTensor:
     return layers.Activation("tanh", dtype="float32", name=name)(x)
 
 
+def validate_conditioning(num_classes: int | None, conditioning: str = "projection") -> None:
+    """Raise ``ValueError`` for a class count below 2 or an unknown conditioning mode."""
+    if num_classes is not None and (
+        isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 2
+    ):
+        raise ValueError(f"num_classes must be an integer >= 2 or None, got {num_classes!r}")
+    if conditioning not in CONDITIONING_MODES:
+        raise ValueError(
+            f"unknown conditioning {conditioning!r}: choose one of {', '.join(CONDITIONING_MODES)}"
+        )
+
+
+def _generator_input(
+    latent_dim: int, num_classes: int | None, embedding_dim: int
+) -> tuple[keras.KerasTensor | list[keras.KerasTensor], keras.KerasTensor]:
+    """The generator's inputs, and the vector its first layer reads.
+
+    Unconditional: ``z``. Conditional: ``[z, labels]`` with a learned label
+    embedding joined to ``z`` (Mirza and Osindero 2014).
+    """
+    z = keras.Input((latent_dim,), name="z")
+    if num_classes is None:
+        return z, z
+    labels = keras.Input((), dtype="int32", name="labels")
+    embedded = layers.Embedding(num_classes, embedding_dim, name="label_embedding")(labels)
+    return [z, labels], layers.Concatenate(name="join_label")([z, embedded])
+
+
+def _labels_input() -> keras.KerasTensor:
+    return keras.Input((), dtype="int32", name="labels")
+
+
+def _one_hot_channels(labels: keras.KerasTensor, num_classes: int, size: int) -> keras.KerasTensor:
+    """One-hot labels broadcast to ``(size, size, num_classes)`` feature maps."""
+    one_hot = layers.CategoryEncoding(num_classes, output_mode="one_hot", name="one_hot")(labels)
+    tiled = layers.RepeatVector(size * size, name="tile_labels")(one_hot)
+    return layers.Reshape((size, size, num_classes), name="label_maps")(tiled)
+
+
+def _output_head(
+    features: keras.KerasTensor,
+    labels: keras.KerasTensor | None,
+    num_classes: int | None,
+    conditioning: str,
+    *,
+    use_bias: bool,
+    spectral_norm: bool,
+) -> keras.KerasTensor:
+    """The final linear unit; with ``projection``, plus the class projection term.
+
+    Projection discriminator (Miyato and Koyama 2018, eq. 3):
+    ``D(x, y) = psi(phi(x)) + <embed(y), phi(x)>``. The embedding is not
+    spectrally normalised (Keras' wrapper needs a ``kernel``).
+    """
+    logits = _sn(layers.Dense(1, use_bias=use_bias, dtype="float32", name="logits"), spectral_norm)(
+        features
+    )
+    if num_classes is None or conditioning != "projection":
+        return logits
+    embedded = layers.Embedding(
+        num_classes, features.shape[-1], dtype="float32", name="class_projection"
+    )(labels)
+    projection = layers.Dot(axes=1, dtype="float32", name="projection")([embedded, features])
+    return layers.Add(dtype="float32", name="conditional_logits")([logits, projection])
+
+
 def mlp_generator(
     latent_dim: int,
     image_shape: Sequence[int],
     *,
     units: Sequence[int] = (256, 512, 1024),
+    num_classes: int | None = None,
+    label_embedding_dim: int = 32,
     name: str = "generator",
 ) -> keras.Model:
     """Fully connected generator of the original GAN (Goodfellow et al. 2014).
 
-    Dense layers with batch norm and LeakyReLU, then a tanh image.
+    Dense layers with batch norm and LeakyReLU, then a tanh image. With
+    ``num_classes`` it takes ``[z, labels]`` and joins a label embedding to ``z``.
     """
     shape = validate_image_shape(image_shape)
-    z = keras.Input((latent_dim,), name="z")
-    x = z
+    inputs, x = _generator_input(latent_dim, num_classes, label_embedding_dim)
     for i, n in enumerate(units):
         x = layers.Dense(n, name=f"dense_{i}")(x)
         x = layers.BatchNormalization(synchronized=True, name=f"bn_{i}")(x)
         x = layers.LeakyReLU(0.2, name=f"lrelu_{i}")(x)
     x = layers.Dense(shape[0] * shape[1] * shape[2], name="dense_out")(x)
     x = layers.Reshape(shape, name="reshape")(x)
-    return keras.Model(z, _image_output(x, "images"), name=name)
+    return keras.Model(inputs, _image_output(x, "images"), name=name)
 
 
 def mlp_discriminator(
@@ -82,22 +151,34 @@ def mlp_discriminator(
     units: Sequence[int] = (512, 256),
     dropout: float = 0.3,
     spectral_norm: bool = False,
+    num_classes: int | None = None,
+    conditioning: str = "projection",
     name: str = "discriminator",
 ) -> keras.Model:
     """Fully connected discriminator of the original GAN: one logit per image.
 
     ``spectral_norm`` wraps every dense layer in ``keras.layers.SpectralNormalization``.
+    With ``num_classes`` it takes ``[images, labels]``: ``conditioning="projection"``
+    adds the projection term to the logit (Miyato and Koyama 2018), ``"concat"``
+    joins the one-hot label to the flattened image (Mirza and Osindero 2014).
     """
     shape = validate_image_shape(image_shape)
+    validate_conditioning(num_classes, conditioning)
     images = keras.Input(shape, name="images")
+    labels = None if num_classes is None else _labels_input()
     x = layers.Flatten(name="flatten")(images)
+    if labels is not None and conditioning == "concat":
+        one_hot = layers.CategoryEncoding(num_classes, output_mode="one_hot", name="one_hot")
+        x = layers.Concatenate(name="join_label")([x, one_hot(labels)])
     for i, n in enumerate(units):
         x = _sn(layers.Dense(n, name=f"dense_{i}"), spectral_norm)(x)
         x = layers.LeakyReLU(0.2, name=f"lrelu_{i}")(x)
         if dropout:
             x = layers.Dropout(dropout, name=f"dropout_{i}")(x)
-    logits = _sn(layers.Dense(1, dtype="float32", name="logits"), spectral_norm)(x)
-    return keras.Model(images, logits, name=name)
+    logits = _output_head(
+        x, labels, num_classes, conditioning, use_bias=True, spectral_norm=spectral_norm
+    )
+    return keras.Model(images if labels is None else [images, labels], logits, name=name)
 
 
 def dcgan_generator(
@@ -105,19 +186,22 @@ def dcgan_generator(
     image_shape: Sequence[int],
     *,
     base_filters: int = 64,
+    num_classes: int | None = None,
+    label_embedding_dim: int = 32,
     name: str = "generator",
 ) -> keras.Model:
     """Convolutional generator of DCGAN (Radford et al. 2015).
 
     A projection to a small feature map, then stride-2 transposed convolutions
     with batch norm and ReLU, halving the filters at each doubling of the size,
-    and a tanh image.
+    and a tanh image. With ``num_classes`` it takes ``[z, labels]`` and joins a
+    label embedding to ``z``.
     """
     shape = validate_image_shape(image_shape)
     start, doublings = _CONV_PLAN[shape[0]]
     filters = base_filters * 2 ** (doublings - 1)
-    z = keras.Input((latent_dim,), name="z")
-    x = layers.Dense(start * start * filters, use_bias=False, name="project")(z)
+    inputs, x = _generator_input(latent_dim, num_classes, label_embedding_dim)
+    x = layers.Dense(start * start * filters, use_bias=False, name="project")(x)
     x = layers.BatchNormalization(synchronized=True, name="project_bn")(x)
     x = layers.ReLU(name="project_relu")(x)
     x = layers.Reshape((start, start, filters), name="reshape")(x)
@@ -129,7 +213,7 @@ def dcgan_generator(
         x = layers.BatchNormalization(synchronized=True, name=f"bn_{i}")(x)
         x = layers.ReLU(name=f"relu_{i}")(x)
     x = layers.Conv2DTranspose(shape[2], 4, strides=2, padding="same", name="deconv_out")(x)
-    return keras.Model(z, _image_output(x, "images"), name=name)
+    return keras.Model(inputs, _image_output(x, "images"), name=name)
 
 
 def _conv_body(
@@ -151,6 +235,8 @@ def dcgan_discriminator(
     base_filters: int = 64,
     output_bias: bool = True,
     spectral_norm: bool = False,
+    num_classes: int | None = None,
+    conditioning: str = "projection",
     name: str = "discriminator",
 ) -> keras.Model:
     """Convolutional discriminator of DCGAN (Radford et al. 2015): one logit per image.
@@ -160,14 +246,24 @@ def dcgan_discriminator(
     norm would break; Gulrajani et al. 2017, section 4). A critic wants
     ``output_bias=False``: the Wasserstein loss is invariant to a constant shift,
     so that bias would never receive a gradient.
+
+    With ``num_classes`` it takes ``[images, labels]``: ``conditioning="projection"``
+    adds the projection term to the logit (Miyato and Koyama 2018), ``"concat"``
+    appends one-hot label maps to the image channels (Mirza and Osindero 2014).
     """
     shape = validate_image_shape(image_shape)
+    validate_conditioning(num_classes, conditioning)
     images = keras.Input(shape, name="images")
-    x = _conv_body(images, shape[0], base_filters, spectral_norm)
-    logits = _sn(
-        layers.Dense(1, use_bias=output_bias, dtype="float32", name="logits"), spectral_norm
-    )(x)
-    return keras.Model(images, logits, name=name)
+    labels = None if num_classes is None else _labels_input()
+    x = images
+    if labels is not None and conditioning == "concat":
+        label_maps = _one_hot_channels(labels, num_classes, shape[0])
+        x = layers.Concatenate(name="join_label")([images, label_maps])
+    x = _conv_body(x, shape[0], base_filters, spectral_norm)
+    logits = _output_head(
+        x, labels, num_classes, conditioning, use_bias=output_bias, spectral_norm=spectral_norm
+    )
+    return keras.Model(images if labels is None else [images, labels], logits, name=name)
 
 
 def infogan_discriminator(

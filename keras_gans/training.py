@@ -74,6 +74,8 @@ class TrainConfig:
     strategy: str = "default"
     cpu_devices: int | None = None
     ema_decay: float | None = 0.999
+    conditional: bool = False
+    conditioning: str = "projection"
     spectral_norm: bool = False
     diffaugment: str | None = None
     max_retries: int = 2
@@ -125,10 +127,19 @@ class TrainConfig:
             raise ConfigError(f"cpu_devices must be a positive integer, got {self.cpu_devices}")
         if self.continuous_codes < 0 or any(k < 2 for k in self.categorical_codes):
             raise ConfigError("InfoGAN codes: categorical sizes >= 2, continuous count >= 0")
+        if self.conditional and self.model == "infogan":
+            raise ConfigError("--conditional is for gan, dcgan and wgan-gp, not infogan")
+        if self.conditioning not in networks.CONDITIONING_MODES:
+            choices = ", ".join(networks.CONDITIONING_MODES)
+            raise ConfigError(
+                f"unknown conditioning {self.conditioning!r}: choose one of {choices}"
+            )
 
 
-def build_model(config: TrainConfig, image_shape: tuple[int, int, int]) -> BaseGAN:
-    """Create and compile the model a config asks for."""
+def build_model(
+    config: TrainConfig, image_shape: tuple[int, int, int], num_classes: int | None = None
+) -> BaseGAN:
+    """Create and compile the model a config asks for (``num_classes`` if conditional)."""
     cls = MODELS[config.model]
     kwargs: dict[str, Any] = {
         "latent_dim": config.latent_dim,
@@ -138,6 +149,10 @@ def build_model(config: TrainConfig, image_shape: tuple[int, int, int]) -> BaseG
         "spectral_norm": config.spectral_norm,
         "diffaugment": config.diffaugment,
     }
+    if config.conditional:
+        if num_classes is None:
+            raise ConfigError("a conditional model needs the number of classes")
+        kwargs.update(num_classes=num_classes, conditioning=config.conditioning)
     if cls is WGANGP:
         kwargs.update(critic_steps=config.critic_steps, gp_weight=config.gp_weight)
     if cls is InfoGAN:
@@ -217,6 +232,15 @@ def run(config: TrainConfig) -> Path:
     keras.config.set_dtype_policy(PRECISION_POLICIES[config.mixed_precision])
 
     info = data.describe_source(config.dataset, split=config.split, data_dir=config.data_dir)
+    num_classes = None
+    if config.conditional:
+        if not info.has_labels:
+            raise ConfigError(
+                f"--conditional needs a labelled data set; {config.dataset} has no labels"
+            )
+        num_classes = data.count_classes(
+            config.dataset, split=config.split, data_dir=config.data_dir
+        )
     dataset = data.load_dataset(
         config.dataset,
         split=config.split,
@@ -225,9 +249,11 @@ def run(config: TrainConfig) -> Path:
         batch_size=config.batch_size,
         shuffle=True,
         seed=config.seed,
+        with_labels=config.conditional,
         data_dir=config.data_dir,
     )
-    image_shape = tuple(int(d) for d in dataset.element_spec.shape[1:])
+    image_spec = dataset.element_spec[0] if config.conditional else dataset.element_spec
+    image_shape = tuple(int(d) for d in image_spec.shape[1:])
     steps_per_epoch = _count_batches(dataset)
     if steps_per_epoch < 1:
         raise ConfigError("the data set yields no full batch: lower --batch-size")
@@ -244,7 +270,7 @@ def run(config: TrainConfig) -> Path:
         else:
             if config.resume:
                 print(f"no checkpoint in {checkpoint_dir}: starting from epoch 0")
-            model = build_model(config, image_shape)
+            model = build_model(config, image_shape, num_classes)
     # Only the chief writes the run directory; other workers write to a
     # temporary folder that is removed at the end (TensorFlow's prescription).
     out_dir = run_dir if chief else Path(tempfile.mkdtemp(prefix="keras_gans_worker_"))
@@ -256,7 +282,14 @@ def run(config: TrainConfig) -> Path:
     callbacks: list[keras.callbacks.Callback] = []
     if config.diagnostics:
         real = next(iter(dataset.unbatch().batch(64).take(1)))
-        callbacks.append(health.Diagnostics(real.numpy(), log_dir / "diagnostics"))
+        real, real_labels = real if config.conditional else (real, None)
+        callbacks.append(
+            health.Diagnostics(
+                real.numpy(),
+                log_dir / "diagnostics",
+                real_labels=None if real_labels is None else real_labels.numpy(),
+            )
+        )
     callbacks += [
         guard,
         keras.callbacks.TensorBoard(log_dir=str(log_dir), update_freq="epoch"),
@@ -270,9 +303,15 @@ def run(config: TrainConfig) -> Path:
         cb.GANCheckpoint(out_dir / "checkpoints", guard=guard),
     ]
     if config.eval_every:
-        classifier, reference = _domain_classifier(config, out_dir, info, image_shape)
+        classifier, reference, reference_labels = _domain_classifier(
+            config, out_dir, info, image_shape
+        )
         evaluator = evaluation.EvaluationCallback(
-            reference, classifier, every=config.eval_every, num_samples=config.eval_samples
+            reference,
+            classifier,
+            every=config.eval_every,
+            num_samples=config.eval_samples,
+            real_labels=reference_labels if config.conditional else None,
         )
         callbacks.insert(1 if config.diagnostics else 0, evaluator)
     if config.inject_nan_at_step is not None:
@@ -325,7 +364,7 @@ def run(config: TrainConfig) -> Path:
         latest = cb.latest_checkpoint(out_dir / "checkpoints")
         with strategy.scope():
             if latest is None:
-                initial_epoch, model = 0, build_model(config, image_shape)
+                initial_epoch, model = 0, build_model(config, image_shape, num_classes)
             else:
                 initial_epoch, path = latest
                 model = keras.saving.load_model(path)
@@ -382,7 +421,7 @@ def _domain_classifier(
     from keras_gans.evaluate import load_classifier
 
     classifier, _ = load_classifier(out_dir / "domain_classifier.keras", images, labels)
-    return classifier, images[:2000]
+    return classifier, images[:2000], labels[:2000]
 
 
 class _EventLog:

@@ -38,6 +38,12 @@ class BaseGAN(keras.Model):
 
     Calling the model runs the generator, so ``model(z)`` and ``model.predict(z)``
     return images in [-1, 1].
+
+    Class conditioning (``num_classes=N``): the generator takes ``[z, labels]``
+    and the discriminator ``[images, labels]`` (``conditioning="projection"``,
+    Miyato and Koyama 2018, or ``"concat"``, a one-hot input); ``fit`` then
+    trains on ``(images, labels)`` batches, the fake batch of each step using
+    the real batch's labels, and ``model([z, labels])`` generates.
     """
 
     tracker_names: tuple[str, ...] = ("d_loss", "g_loss", "real_score", "fake_score")
@@ -55,9 +61,14 @@ class BaseGAN(keras.Model):
         use_ema: bool = True,
         spectral_norm: bool = False,
         diffaugment: str | Sequence[str] | None = None,
+        num_classes: int | None = None,
+        conditioning: str = "projection",
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        networks.validate_conditioning(num_classes, conditioning)
+        self.num_classes = num_classes
+        self.conditioning = conditioning
         self.diffaugment = augment.parse_policy(diffaugment)
         self.spectral_norm = bool(spectral_norm)
         if ema_decay is not None and not 0.0 < ema_decay < 1.0:
@@ -85,6 +96,11 @@ class BaseGAN(keras.Model):
         self._gan_compile_config: dict[str, Any] | None = None
 
     # ----------------------------------------------------------------- networks
+    @property
+    def conditional(self) -> bool:
+        """Whether the model is class-conditional (``num_classes`` set)."""
+        return self.num_classes is not None
+
     @property
     def generator_input_dim(self) -> int:
         """Width of the generator's input vector (the noise, plus codes for InfoGAN)."""
@@ -116,9 +132,13 @@ class BaseGAN(keras.Model):
             return self.ema_generator
         return self.generator
 
-    def call(self, z: tf.Tensor, training: bool = False) -> tf.Tensor:
-        """Run the inference generator: latent vectors in, images in [-1, 1] out (float32)."""
-        return tf.cast(self.inference_generator(z, training=training), tf.float32)
+    def call(self, inputs: Any, training: bool = False) -> tf.Tensor:
+        """Run the inference generator: latent vectors in, images in [-1, 1] out (float32).
+
+        ``inputs`` is ``z``, or ``[z, labels]`` for a conditional model.
+        """
+        inputs = tf.nest.map_structure(tf.convert_to_tensor, inputs)
+        return tf.cast(self.inference_generator(inputs, training=training), tf.float32)
 
     def augment(self, images: tf.Tensor) -> tf.Tensor:
         """DiffAugment (the ``diffaugment`` policy) before the discriminator; identity if none."""
@@ -128,20 +148,36 @@ class BaseGAN(keras.Model):
             images, self.diffaugment, self.replica_draw, self.seed_generator
         )
 
-    def discriminate(self, real: tf.Tensor, fake: tf.Tensor) -> tuple[Any, Any]:
+    def discriminator_output(
+        self, images: tf.Tensor, labels: tf.Tensor | None = None, training: bool = True
+    ) -> Any:
+        """The discriminator (critic) on ``images``, conditioned on ``labels`` if given."""
+        if labels is not None:
+            # Keras refuses a list mixing NumPy arrays and tensors.
+            images, labels = tf.convert_to_tensor(images), tf.convert_to_tensor(labels)
+        inputs = images if labels is None else [images, labels]
+        return self.discriminator(inputs, training=training)
+
+    def discriminate(
+        self, real: tf.Tensor, fake: tf.Tensor, labels: tf.Tensor | None = None
+    ) -> tuple[Any, Any]:
         """Discriminator outputs for a real and a fake batch (training mode).
 
-        When the discriminator has no batch normalisation its rows are
-        independent, and one call on the concatenated batch (measured faster
-        on CPU than two calls) gives the same result as two calls. With batch
-        norm, concatenation would mix real and fake statistics: two calls.
+        ``labels`` (conditional models) condition both batches. When the
+        discriminator has no batch normalisation its rows are independent, and
+        one call on the concatenated batch (measured faster on CPU than two
+        calls) gives the same result as two calls. With batch norm,
+        concatenation would mix real and fake statistics: two calls.
         """
         if self._discriminator_has_batch_norm:
             return (
-                self.discriminator(real, training=True),
-                self.discriminator(fake, training=True),
+                self.discriminator_output(real, labels),
+                self.discriminator_output(fake, labels),
             )
-        both = self.discriminator(tf.concat([real, fake], axis=0), training=True)
+        both = self.discriminator_output(
+            tf.concat([real, fake], axis=0),
+            None if labels is None else tf.concat([labels, labels], axis=0),
+        )
         halves = [tf.split(out, 2, axis=0) for out in tf.nest.flatten(both)]
         return (
             tf.nest.pack_sequence_as(both, [h[0] for h in halves]),
@@ -155,10 +191,13 @@ class BaseGAN(keras.Model):
             for layer in self.discriminator._flatten_layers(include_self=False)
         )
 
-    def _fake(self, z: tf.Tensor, training: bool = True) -> tf.Tensor:
+    def _fake(
+        self, z: tf.Tensor, labels: tf.Tensor | None = None, training: bool = True
+    ) -> tf.Tensor:
         # float32 whatever the generator's last layer: losses and the
         # real/fake concatenation need one dtype.
-        return tf.cast(self.generator(z, training=training), tf.float32)
+        inputs = z if labels is None else [z, labels]
+        return tf.cast(self.generator(inputs, training=training), tf.float32)
 
     def build(self, input_shape: Any = None) -> None:
         """Create the variables of both networks, and of both optimizers once compiled.
@@ -166,13 +205,15 @@ class BaseGAN(keras.Model):
         ``fit`` never builds a GAN wrapper by itself; saving, restoring and
         distribution strategies need every variable to exist up front.
         """
+        labels = tf.zeros((1,), tf.int32) if self.conditional else None
         for generator in (self.generator, self.ema_generator):
             if generator is not None and not generator.built:
-                generator(tf.zeros((1, self.generator_input_dim)), training=False)
+                z = tf.zeros((1, self.generator_input_dim))
+                generator(z if labels is None else [z, labels], training=False)
         if self.ema_generator is not None and not self.built:
             self.ema_generator.set_weights(self.generator.get_weights())
         if not self.discriminator.built:
-            self.discriminator(tf.zeros((1, *self.image_shape)), training=False)
+            self.discriminator_output(tf.zeros((1, *self.image_shape)), labels, training=False)
         self.built = True
         self._build_optimizers()
 
@@ -290,27 +331,89 @@ class BaseGAN(keras.Model):
             lambda n: keras.random.normal((n, self.latent_dim), seed=self._seed(seed)), batch_size
         )
 
-    def sample_generator_inputs(self, batch_size: int | tf.Tensor, seed: Any = None) -> tf.Tensor:
-        """Draw a batch of full generator inputs (noise, plus codes for InfoGAN)."""
-        return self.sample_noise(batch_size, seed)
+    def sample_labels(self, batch_size: int | tf.Tensor, seed: Any = None) -> tf.Tensor:
+        """Draw uniform class labels ``(batch_size,)`` int32 (conditional models)."""
+        if not self.conditional:
+            raise ValueError("sample_labels is for conditional models (num_classes=...)")
+        return self.replica_draw(
+            lambda n: keras.random.randint(
+                (n,), 0, self.num_classes, seed=self._seed(seed), dtype="int32"
+            ),
+            batch_size,
+        )
+
+    def sample_generator_inputs(self, batch_size: int | tf.Tensor, seed: Any = None) -> Any:
+        """Draw a batch of full generator inputs.
+
+        The noise (plus codes for InfoGAN), or ``[noise, labels]`` with uniform
+        labels for a conditional model.
+        """
+        noise = self.sample_noise(batch_size, seed)
+        if not self.conditional:
+            return noise
+        return [noise, self.sample_labels(batch_size, seed)]
+
+    def check_labels(self, labels: Any, num_images: int) -> tf.Tensor:
+        """Validate requested class labels: one int in range, or one per image.
+
+        Returns an int32 tensor ``(num_images,)``; raises ``ValueError`` naming
+        the problem (unconditional model, wrong length, out of range).
+        """
+        if not self.conditional:
+            raise ValueError("labels need a conditional model (built with num_classes=...)")
+        array = np.asarray(labels)
+        if array.ndim == 0:
+            array = np.full((num_images,), array)
+        if array.ndim != 1 or len(array) != num_images:
+            raise ValueError(
+                f"labels must be one integer or {num_images} integers, got shape {array.shape}"
+            )
+        if array.size and (
+            not np.issubdtype(array.dtype, np.integer)
+            or array.min() < 0
+            or array.max() >= self.num_classes
+        ):
+            raise ValueError(
+                f"labels must be integers in [0, {self.num_classes}), got {array.tolist()[:10]}"
+            )
+        return tf.constant(array, tf.int32)
 
     def generate(
-        self, num_images: int, seed: int | None = None, batch_size: int = 256
+        self,
+        num_images: int,
+        seed: int | None = None,
+        batch_size: int = 256,
+        labels: Any = None,
     ) -> np.ndarray:
         """Generate ``num_images`` images in [-1, 1] as a NumPy array ``(n, H, W, C)``.
 
         With ``seed`` the draw is reproducible and leaves the model's own seed
         generator untouched; without it, the model's seed generator advances.
+        ``labels`` (conditional models): one class for all images or one per
+        image; by default, uniformly drawn classes.
         """
         if num_images < 1:
             raise ValueError(f"num_images must be positive, got {num_images}")
-        z = self.sample_generator_inputs(
+        if labels is not None:
+            labels = self.check_labels(labels, num_images)
+        inputs = self.sample_generator_inputs(
             num_images, None if seed is None else keras.random.SeedGenerator(seed)
         )
-        out = [
-            keras.ops.convert_to_numpy(self(z[i : i + batch_size], training=False))
-            for i in range(0, num_images, batch_size)
-        ]
+        if labels is not None:
+            inputs = [inputs[0], labels]
+        return self.generate_from_inputs(inputs, batch_size)
+
+    def generate_from_inputs(self, inputs: Any, batch_size: int = 256) -> np.ndarray:
+        """Images in [-1, 1] (NumPy, float32) for given generator inputs, in batches.
+
+        ``inputs`` is what :meth:`sample_generator_inputs` returns: ``z``, or
+        ``[z, labels]`` for a conditional model.
+        """
+        count = int(tf.nest.flatten(inputs)[0].shape[0])
+        out = []
+        for start in range(0, count, batch_size):
+            chunk = tf.nest.map_structure(lambda t, s=start: t[s : s + batch_size], inputs)
+            out.append(keras.ops.convert_to_numpy(self(chunk, training=False)))
         return np.concatenate(out).astype(np.float32)
 
     # ------------------------------------------------------- training helpers
@@ -322,6 +425,27 @@ class BaseGAN(keras.Model):
         if isinstance(data, dict):
             data = data["image"]
         return tf.cast(data, tf.float32)
+
+    def unpack(self, data: Any) -> tuple[tf.Tensor, tf.Tensor | None]:
+        """``(images, labels)`` of a batch; labels are ``None`` for unconditional models.
+
+        A conditional model needs labelled batches (``(images, labels)`` or a
+        dict with ``image`` and ``label``) and says so otherwise.
+        """
+        images = self.real_images(data)
+        if not self.conditional:
+            return images, None
+        labels = None
+        if isinstance(data, (tuple, list)) and len(data) > 1:
+            labels = data[1]
+        elif isinstance(data, dict):
+            labels = data.get("label")
+        if labels is None:
+            raise ValueError(
+                "a conditional model (num_classes=...) trains on (images, labels) batches: "
+                "load the data with labels, e.g. load_dataset(..., with_labels=True)"
+            )
+        return images, tf.cast(tf.reshape(labels, [-1]), tf.int32)
 
     def _minimize(
         self,
@@ -406,6 +530,8 @@ class BaseGAN(keras.Model):
             use_ema=self.use_ema,
             spectral_norm=self.spectral_norm,
             diffaugment=list(self.diffaugment),
+            num_classes=self.num_classes,
+            conditioning=self.conditioning,
         )
         return config
 

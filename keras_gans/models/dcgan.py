@@ -20,8 +20,15 @@ class DCGAN(GAN):
 
     def default_generator(self) -> keras.Model:
         """Convolutional generator (:func:`keras_gans.networks.dcgan_generator`)."""
-        return networks.dcgan_generator(self.latent_dim, self.image_shape)
+        return networks.dcgan_generator(
+            self.latent_dim, self.image_shape, num_classes=self.num_classes
+        )
 
     def default_discriminator(self) -> keras.Model:
         """Convolutional discriminator (:func:`keras_gans.networks.dcgan_discriminator`)."""
-        return networks.dcgan_discriminator(self.image_shape, spectral_norm=self.spectral_norm)
+        return networks.dcgan_discriminator(
+            self.image_shape,
+            spectral_norm=self.spectral_norm,
+            num_classes=self.num_classes,
+            conditioning=self.conditioning,
+        )

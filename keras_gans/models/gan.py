@@ -27,22 +27,35 @@ class GAN(BaseGAN):
 
     def default_generator(self) -> keras.Model:
         """MLP generator (:func:`keras_gans.networks.mlp_generator`)."""
-        return networks.mlp_generator(self.latent_dim, self.image_shape)
+        return networks.mlp_generator(
+            self.latent_dim, self.image_shape, num_classes=self.num_classes
+        )
 
     def default_discriminator(self) -> keras.Model:
         """MLP discriminator (:func:`keras_gans.networks.mlp_discriminator`)."""
-        return networks.mlp_discriminator(self.image_shape, spectral_norm=self.spectral_norm)
+        return networks.mlp_discriminator(
+            self.image_shape,
+            spectral_norm=self.spectral_norm,
+            num_classes=self.num_classes,
+            conditioning=self.conditioning,
+        )
 
     def train_step(self, data: Any) -> dict[str, tf.Tensor]:
-        """One minibatch of algorithm 1 of Goodfellow et al. (2014), k = 1."""
-        real = self.real_images(data)
+        """One minibatch of algorithm 1 of Goodfellow et al. (2014), k = 1.
+
+        Conditional models (Mirza and Osindero 2014) condition D and G on the
+        real batch's labels y: D(x|y), G(z|y).
+        """
+        real, labels = self.unpack(data)
         batch_size = tf.shape(real)[0]
 
         # Update the discriminator by descending -[log D(x) + log(1 - D(G(z)))].
-        fake = self._fake(self.sample_noise(batch_size))
+        fake = self._fake(self.sample_noise(batch_size), labels)
 
         def discriminator_loss() -> tuple[tf.Tensor, dict[str, tf.Tensor]]:
-            real_logits, fake_logits = self.discriminate(self.augment(real), self.augment(fake))
+            real_logits, fake_logits = self.discriminate(
+                self.augment(real), self.augment(fake), labels
+            )
             loss = losses.minimax_discriminator_loss(real_logits, fake_logits)
             return loss, {
                 "d_loss": loss,
@@ -58,7 +71,7 @@ class GAN(BaseGAN):
         z = self.sample_noise(batch_size)
 
         def generator_loss() -> tuple[tf.Tensor, dict[str, tf.Tensor]]:
-            fake_logits = self.discriminator(self.augment(self._fake(z)), training=True)
+            fake_logits = self.discriminator_output(self.augment(self._fake(z, labels)), labels)
             loss = losses.non_saturating_generator_loss(fake_logits)
             return loss, {"g_loss": loss}
 

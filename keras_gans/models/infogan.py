@@ -56,6 +56,11 @@ class InfoGAN(BaseGAN):
             raise ValueError("InfoGAN needs at least one categorical or continuous code")
         if not info_weight >= 0:
             raise ValueError(f"info_weight must be non-negative, got {info_weight!r}")
+        if kwargs.get("num_classes") is not None:
+            raise ValueError(
+                "InfoGAN is not class-conditional (its categorical code plays that role): "
+                "use GAN, DCGAN or WGANGP with num_classes"
+            )
         self.categorical_codes = categorical_codes
         self.continuous_codes = int(continuous_codes)
         self.info_weight = float(info_weight)

@@ -42,12 +42,19 @@ class WGANGP(BaseGAN):
 
     def default_generator(self) -> keras.Model:
         """Convolutional generator (:func:`keras_gans.networks.dcgan_generator`)."""
-        return networks.dcgan_generator(self.latent_dim, self.image_shape)
+        return networks.dcgan_generator(
+            self.latent_dim, self.image_shape, num_classes=self.num_classes
+        )
 
     def default_discriminator(self) -> keras.Model:
         """Convolutional critic without batch norm (``networks.dcgan_discriminator``)."""
         return networks.dcgan_discriminator(
-            self.image_shape, output_bias=False, spectral_norm=self.spectral_norm, name="critic"
+            self.image_shape,
+            output_bias=False,
+            spectral_norm=self.spectral_norm,
+            num_classes=self.num_classes,
+            conditioning=self.conditioning,
+            name="critic",
         )
 
     def default_optimizers(self) -> tuple[keras.optimizers.Optimizer, keras.optimizers.Optimizer]:
@@ -58,22 +65,26 @@ class WGANGP(BaseGAN):
         )
 
     def train_step(self, data: Any) -> dict[str, tf.Tensor]:
-        """One generator iteration of algorithm 1 of Gulrajani et al. (2017)."""
-        real = self.real_images(data)
+        """One generator iteration of algorithm 1 of Gulrajani et al. (2017).
+
+        A conditional critic scores images given the real batch's labels; the
+        penalty is on the gradient with respect to the images only.
+        """
+        real, labels = self.unpack(data)
         batch_size = tf.shape(real)[0]
 
         def critic(images: tf.Tensor) -> tf.Tensor:
-            return self.discriminator(images, training=True)
+            return self.discriminator_output(images, labels)
 
         for _ in range(self.critic_steps):
-            fake = self._fake(self.sample_noise(batch_size))
+            fake = self._fake(self.sample_noise(batch_size), labels)
             alpha = self.replica_draw(
                 lambda n: keras.random.uniform((n, 1, 1, 1), seed=self.seed_generator), batch_size
             )
 
             def critic_loss(fake: tf.Tensor = fake, alpha: tf.Tensor = alpha):
                 real_a, fake_a = self.augment(real), self.augment(fake)
-                real_scores, fake_scores = self.discriminate(real_a, fake_a)
+                real_scores, fake_scores = self.discriminate(real_a, fake_a, labels)
                 gp = losses.gradient_penalty(critic, real_a, fake_a, alpha)
                 loss = losses.wasserstein_discriminator_loss(real_scores, fake_scores)
                 loss += self.gp_weight * gp
@@ -93,7 +104,7 @@ class WGANGP(BaseGAN):
         z = self.sample_noise(batch_size)
 
         def generator_loss():
-            loss = losses.wasserstein_generator_loss(critic(self.augment(self._fake(z))))
+            loss = losses.wasserstein_generator_loss(critic(self.augment(self._fake(z, labels))))
             return loss, {"g_loss": loss}
 
         return self._log(
