@@ -44,7 +44,14 @@ def main() -> None:
     p.add_argument("--images", default=str(DEFAULT_IMAGES))
     p.add_argument("--models", default=",".join(BUDGET))
     p.add_argument("--samples", type=int, default=2000)
+    p.add_argument(
+        "--budget", default="", help="override epochs per model, e.g. dcgan=60,infogan=40"
+    )
     args = p.parse_args()
+    budget = dict(BUDGET)
+    for item in filter(None, args.budget.split(",")):
+        name, epochs = item.split("=")
+        budget[name] = int(epochs)
 
     ds = data.load_dataset(args.images, batch_size=10_000, shuffle=False, with_labels=True)
     images, labels = (t.numpy() for t in next(iter(ds)))
@@ -62,7 +69,7 @@ def main() -> None:
             "classifier_train_seconds": round(time.time() - start, 1),
             "seed": 0,
             "batch": 64,
-            "budget_epochs": BUDGET,
+            "budget_epochs": budget,
         },
         "real_reference": {},
         "models": {},
@@ -92,10 +99,11 @@ def main() -> None:
         config = training.TrainConfig(model=name, seed=0)
         gan = training.build_model(config, (28, 28, 1))
         start = time.time()
-        gan.fit(train_ds, epochs=BUDGET[name], steps_per_epoch=8000 // 64, verbose=0)
+        gan.fit(train_ds, epochs=budget[name], steps_per_epoch=8000 // 64, verbose=0)
         seconds = time.time() - start
         metrics = evaluation.evaluate(gan, ref_x, classifier, num_samples=args.samples)
         metrics["train_seconds"] = round(seconds, 1)
+        metrics["epochs"] = budget[name]
         report["models"][name] = metrics
         save_png(
             image_grid(gan.generate(100, seed=0), columns=10),
