@@ -39,7 +39,13 @@ def test_one_mirrored_step_equals_one_single_device_step():
     )
     assert out.returncode == 0, out.stderr[-3000:]
     rows = [json.loads(line) for line in out.stdout.splitlines() if line.startswith("{")]
-    assert [r["model"] for r in rows] == ["gan", "dcgan", "infogan", "wgan_gp"]
+    assert [r["model"] for r in rows] == [
+        "gan",
+        "dcgan",
+        "infogan",
+        "wgan_gp",
+        "conditional_wgan_gp",
+    ]
     for r in rows:
         assert r["replicas"] == 2 and r["jit"] is False  # "auto" resolves to off under a strategy
         # The step moved weights by ~0.1; a wrong replica scaling would differ by that much.

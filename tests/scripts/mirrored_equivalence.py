@@ -33,6 +33,8 @@ def build(name):
         )
     if name == "wgan_gp":
         return keras_gans.WGANGP(critic_steps=2, **kwargs)
+    if name == "conditional_wgan_gp":
+        return keras_gans.WGANGP(critic_steps=2, num_classes=3, **kwargs)
     return {"dcgan": keras_gans.DCGAN, "infogan": keras_gans.InfoGAN}[name](**kwargs)
 
 
@@ -48,7 +50,9 @@ def main(names):
         mirrored.generator.set_weights(single.generator.get_weights())
         mirrored.discriminator.set_weights(single.discriminator.get_weights())
         initial = [np.array(w) for w in single.generator.get_weights()]
-        ds = tf.data.Dataset.from_tensor_slices(x).batch(16)
+        labels = np.arange(16, dtype=np.int32) % 3
+        inputs = (x, labels) if name.startswith("conditional") else x
+        ds = tf.data.Dataset.from_tensor_slices(inputs).batch(16)
         h1 = single.fit(ds, epochs=1, verbose=0, shuffle=False).history
         h2 = mirrored.fit(ds, epochs=1, verbose=0, shuffle=False).history
         diffs = [
@@ -80,4 +84,4 @@ def main(names):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:] or ["gan", "dcgan", "infogan", "wgan_gp"])
+    main(sys.argv[1:] or ["gan", "dcgan", "infogan", "wgan_gp", "conditional_wgan_gp"])
