@@ -113,6 +113,24 @@ def test_bad_input_is_one_line_and_exit_status_2(args, message):
     assert last.startswith("usage:") is False and message in last
 
 
+def test_conditional_needs_labels_and_a_conditional_model(tmp_path, capsys):
+    from PIL import Image
+
+    (tmp_path / "flat").mkdir()
+    for i in range(4):
+        Image.new("L", (8, 8), color=i * 60).save(tmp_path / "flat" / f"{i}.png")
+    cases = [
+        (["--conditional", "--model", "infogan"], "--conditional is for gan, dcgan and wgan-gp"),
+        (["--conditional", "--dataset", str(tmp_path / "flat")], "needs a labelled data set"),
+        (["--conditioning", "film"], "invalid choice: 'film'"),
+    ]
+    for args, message in cases:
+        with pytest.raises(SystemExit) as exit_info:
+            train.main([*args, "--run-dir", str(tmp_path / "r")])
+        assert exit_info.value.code == 2
+        assert message in capsys.readouterr().err.strip().splitlines()[-1]
+
+
 def test_empty_folder_and_corrupt_only_folder(tmp_path, capsys):
     (tmp_path / "empty").mkdir()
     with pytest.raises(SystemExit) as exit_info:
