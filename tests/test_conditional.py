@@ -246,26 +246,17 @@ class _StubConditionalGAN:
 def test_conditional_metrics_have_known_answers():
     classifier = _BrightnessClassifier(3)
     real_labels = np.repeat([0, 1, 2], 300)
-    real = _StubConditionalGAN(np.array([0, 1, 2])).generate(300, seed=9, labels=0)
-    real = np.concatenate(
-        [
-            _StubConditionalGAN(np.array([0, 1, 2])).generate(300, seed=9 + c, labels=c)
-            for c in range(3)
-        ]
-    )
-    faithful = evaluation.conditional_metrics(
-        _StubConditionalGAN(np.array([0, 1, 2])),
-        real,
-        real_labels,
-        classifier,
-        samples_per_class=300,
-    )
-    swapped = evaluation.conditional_metrics(
-        _StubConditionalGAN(np.array([0, 2, 1])),
-        real,
-        real_labels,
-        classifier,
-        samples_per_class=300,
+    truth = _StubConditionalGAN(np.array([0, 1, 2]))
+    real = np.concatenate([truth.generate(300, seed=9 + c, labels=c) for c in range(3)])
+    faithful, swapped = (
+        evaluation.conditional_metrics(
+            _StubConditionalGAN(np.array(mapping)),
+            real,
+            real_labels,
+            classifier,
+            samples_per_class=300,
+        )
+        for mapping in ([0, 1, 2], [0, 2, 1])
     )
     assert faithful["label_accuracy"] == 1.0
     assert swapped["label_accuracy"] == pytest.approx(1 / 3)
