@@ -53,8 +53,7 @@ def main() -> None:
         name, epochs = item.split("=")
         budget[name] = int(epochs)
 
-    ds = data.load_dataset(args.images, batch_size=10_000, shuffle=False, with_labels=True)
-    images, labels = (t.numpy() for t in next(iter(ds)))
+    images, labels = data.load_arrays(args.images, 10_000, shuffle=False, with_labels=True)
     train_x, train_y, ref_x, ref_y = images[:8000], labels[:8000], images[8000:], labels[8000:]
     start = time.time()
     classifier = evaluation.DomainClassifier.train(train_x, train_y, epochs=8)

@@ -24,6 +24,7 @@ __all__ = [
     "DatasetInfo",
     "count_classes",
     "describe_source",
+    "load_arrays",
     "load_dataset",
     "read_idx",
 ]
@@ -316,6 +317,40 @@ def load_dataset(
         ds = ds.shuffle(buffer, seed=seed, reshuffle_each_iteration=True)
     ds = ds.batch(batch_size, drop_remainder=True, num_parallel_calls=tf.data.AUTOTUNE)
     return ds.prefetch(tf.data.AUTOTUNE)
+
+
+def load_arrays(
+    source: str,
+    count: int,
+    *,
+    split: str = "train",
+    image_size: int | None = None,
+    channels: int | None = None,
+    shuffle: bool = True,
+    seed: int | None = 0,
+    with_labels: bool = False,
+    data_dir: str | None = None,
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Up to ``count`` images (and labels) of a source as NumPy arrays, for evaluation.
+
+    The same preprocessing as :func:`load_dataset`; returns ``(images, labels)``
+    with ``labels`` ``None`` unless ``with_labels``.
+    """
+    ds = load_dataset(
+        source,
+        split=split,
+        image_size=image_size,
+        channels=channels,
+        batch_size=1,
+        shuffle=shuffle,
+        seed=seed,
+        with_labels=with_labels,
+        data_dir=data_dir,
+    )
+    batch = next(iter(ds.unbatch().batch(count)))
+    if with_labels:
+        return batch[0].numpy(), batch[1].numpy()
+    return batch.numpy(), None
 
 
 def _pack(images: np.ndarray | tf.Tensor, labels, with_labels: bool) -> tf.data.Dataset:

@@ -88,20 +88,15 @@ def main(argv: list[str] | None = None) -> int:
             gan, sampler = load_gan(source), None
             shape = gan.image_shape
         info = data.describe_source(args.dataset, split=args.split, data_dir=args.data_dir)
-        ds = data.load_dataset(
+        images, labels = data.load_arrays(
             args.dataset,
+            max(args.reference, 2000) * 2,
             split=args.split,
             image_size=shape[0],
             channels=shape[2],
-            batch_size=1,
-            shuffle=True,
             seed=args.seed,
             with_labels=info.has_labels,
             data_dir=args.data_dir,
-        )
-        batch = next(iter(ds.unbatch().batch(max(args.reference, 2000) * 2)))
-        images, labels = (
-            (batch[0].numpy(), batch[1].numpy()) if info.has_labels else (batch.numpy(), None)
         )
         reference = images[: args.reference]
         path = Path(args.classifier) if args.classifier else _cache_path(args.dataset, shape)

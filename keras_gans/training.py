@@ -406,18 +406,15 @@ def _domain_classifier(
     """The run's domain classifier (trained once, kept in the run dir) and reference images."""
     if not info.has_labels:
         raise ConfigError(f"--eval-every needs a labelled data set; {config.dataset} has no labels")
-    labelled = data.load_dataset(
+    images, labels = data.load_arrays(
         config.dataset,
+        10_000,
         split=config.split,
         image_size=image_shape[0],
         channels=image_shape[2],
-        batch_size=1,
-        shuffle=True,
-        seed=0,
         with_labels=True,
         data_dir=config.data_dir,
     )
-    images, labels = (t.numpy() for t in next(iter(labelled.unbatch().batch(10_000))))
     from keras_gans.evaluate import load_classifier
 
     classifier, _ = load_classifier(out_dir / "domain_classifier.keras", images, labels)

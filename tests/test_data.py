@@ -155,3 +155,30 @@ def test_empty_and_unreadable_folders(tmp_path):
     (tmp_path / "fake-images-idx3-ubyte").write_bytes(b"hello world")
     with pytest.raises(data.DataError, match="IDX"):
         data.load_dataset(str(tmp_path / "fake-images-idx3-ubyte"))
+
+
+def test_load_arrays_matches_the_pipeline():
+    images, labels = data.load_arrays("digits", 40, shuffle=False, with_labels=True)
+    assert images.shape == (40, 16, 16, 1) and labels.shape == (40,)
+    first = next(iter(data.load_dataset("digits", batch_size=40, shuffle=False, with_labels=True)))
+    np.testing.assert_array_equal(images, first[0].numpy())
+    from sklearn.datasets import load_digits
+
+    np.testing.assert_array_equal(labels, load_digits().target[:40])
+    unlabelled, none = data.load_arrays("digits", 5, image_size=8, seed=1)
+    assert unlabelled.shape == (5, 8, 8, 1) and none is None
+
+
+def test_count_classes_of_each_source(tmp_path):
+    assert data.count_classes("digits") == 10
+    with tfds.testing.mock_data(num_examples=8):
+        assert data.count_classes("cifar10") == 10
+    for cls in ("cat", "dog", "owl"):
+        (tmp_path / "pets" / cls).mkdir(parents=True)
+        Image.new("L", (8, 8)).save(tmp_path / "pets" / cls / "a.png")
+    assert data.count_classes(str(tmp_path / "pets")) == 3
+    _write_idx(tmp_path / "x-images-idx3-ubyte", np.zeros((3, 4, 4), np.uint8))
+    _write_idx(tmp_path / "x-labels-idx1-ubyte", np.array([0, 6, 2], np.uint8))
+    assert data.count_classes(str(tmp_path / "x-images-idx3-ubyte")) == 7
+    with pytest.raises(data.DataError, match="has no labels"):
+        data.count_classes(str(tmp_path / "pets" / "cat"))
