@@ -85,8 +85,10 @@ def cutout(x: tf.Tensor, draw: Draw, seed, ratio: float = 0.5) -> tf.Tensor:
     centre = draw(centres, b)
     ys = tf.range(h)[None, :, None]
     xs = tf.range(w)[None, None, :]
-    top = centre[:, 0, None, None] - ch // 2
-    left = centre[:, 1, None, None] - cw // 2
+    # A reshape, not centre[:, 0, None, None]: Grappler on TF 2.21 folds that
+    # strided slice to shape (b,) inside a compiled train step.
+    top = tf.reshape(centre[:, 0], [-1, 1, 1]) - ch // 2
+    left = tf.reshape(centre[:, 1], [-1, 1, 1]) - cw // 2
     inside = (ys >= top) & (ys < top + ch) & (xs >= left) & (xs < left + cw)
     return x * tf.cast(~inside, x.dtype)[..., None]
 

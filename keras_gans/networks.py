@@ -217,15 +217,21 @@ def dcgan_generator(
 
 
 def _conv_body(
-    images: keras.KerasTensor, size: int, base_filters: int, spectral_norm: bool = False
+    images: keras.KerasTensor,
+    size: int,
+    base_filters: int,
+    spectral_norm: bool = False,
+    dropout: float = 0.0,
 ) -> keras.KerasTensor:
-    """Stride-2 convolutions with LeakyReLU and no batch norm, then flatten."""
+    """Stride-2 convolutions with LeakyReLU (and dropout), no batch norm, then flatten."""
     _, doublings = _CONV_PLAN[size]
     x = images
     for i in range(doublings):
         conv = layers.Conv2D(base_filters * 2**i, 4, strides=2, padding="same", name=f"conv_{i}")
         x = _sn(conv, spectral_norm)(x)
         x = layers.LeakyReLU(0.2, name=f"lrelu_{i}")(x)
+        if dropout:
+            x = layers.Dropout(dropout, name=f"dropout_{i}")(x)
     return layers.Flatten(name="flatten")(x)
 
 
@@ -235,6 +241,7 @@ def dcgan_discriminator(
     base_filters: int = 64,
     output_bias: bool = True,
     spectral_norm: bool = False,
+    dropout: float = 0.0,
     num_classes: int | None = None,
     conditioning: str = "projection",
     name: str = "discriminator",
@@ -245,7 +252,8 @@ def dcgan_discriminator(
     also a valid WGAN-GP critic (the gradient penalty is per sample, which batch
     norm would break; Gulrajani et al. 2017, section 4). A critic wants
     ``output_bias=False``: the Wasserstein loss is invariant to a constant shift,
-    so that bias would never receive a gradient.
+    so that bias would never receive a gradient. ``dropout`` follows each
+    convolution (a regulariser for small data sets).
 
     With ``num_classes`` it takes ``[images, labels]``: ``conditioning="projection"``
     adds the projection term to the logit (Miyato and Koyama 2018), ``"concat"``
@@ -259,7 +267,7 @@ def dcgan_discriminator(
     if labels is not None and conditioning == "concat":
         label_maps = _one_hot_channels(labels, num_classes, shape[0])
         x = layers.Concatenate(name="join_label")([images, label_maps])
-    x = _conv_body(x, shape[0], base_filters, spectral_norm)
+    x = _conv_body(x, shape[0], base_filters, spectral_norm, dropout)
     logits = _output_head(
         x, labels, num_classes, conditioning, use_bias=output_bias, spectral_norm=spectral_norm
     )

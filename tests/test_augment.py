@@ -71,3 +71,14 @@ def test_spectral_norm_keeps_kernels_near_unit_norm_after_training(model_name):
         kernel = layer.layer.kernel.numpy()
         sigma = np.linalg.svd(kernel.reshape(-1, kernel.shape[-1]), compute_uv=False)[0]
         assert sigma == pytest.approx(1.0, abs=0.15), layer.name
+
+
+@pytest.mark.parametrize("policy", ["color", "translation", "cutout"])
+def test_each_policy_trains_inside_the_compiled_step(policy):
+    # Regression: Grappler once broke cutout's mask only inside the compiled step.
+    model = make_model("dcgan", (16, 16, 1), diffaugment=policy)
+    model.compile()
+    data = tf.data.Dataset.from_tensor_slices(random_images(16, (16, 16, 1))).batch(8)
+    history = model.fit(data, epochs=1, verbose=0).history
+    assert all(np.isfinite(v[-1]) for v in history.values())
+    assert int(model.d_optimizer.iterations) == 2
