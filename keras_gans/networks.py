@@ -186,6 +186,7 @@ def dcgan_generator(
     image_shape: Sequence[int],
     *,
     base_filters: int = 64,
+    hidden_units: int | None = None,
     num_classes: int | None = None,
     label_embedding_dim: int = 32,
     name: str = "generator",
@@ -194,13 +195,18 @@ def dcgan_generator(
 
     A projection to a small feature map, then stride-2 transposed convolutions
     with batch norm and ReLU, halving the filters at each doubling of the size,
-    and a tanh image. With ``num_classes`` it takes ``[z, labels]`` and joins a
-    label embedding to ``z``.
+    and a tanh image. ``hidden_units`` adds a dense layer (batch norm, ReLU)
+    before the projection, as InfoGAN's MNIST generator has (1024). With
+    ``num_classes`` it takes ``[z, labels]`` and joins a label embedding to ``z``.
     """
     shape = validate_image_shape(image_shape)
     start, doublings = _CONV_PLAN[shape[0]]
     filters = base_filters * 2 ** (doublings - 1)
     inputs, x = _generator_input(latent_dim, num_classes, label_embedding_dim)
+    if hidden_units:
+        x = layers.Dense(hidden_units, use_bias=False, name="hidden")(x)
+        x = layers.BatchNormalization(synchronized=True, name="hidden_bn")(x)
+        x = layers.ReLU(name="hidden_relu")(x)
     x = layers.Dense(start * start * filters, use_bias=False, name="project")(x)
     x = layers.BatchNormalization(synchronized=True, name="project_bn")(x)
     x = layers.ReLU(name="project_relu")(x)
@@ -222,13 +228,20 @@ def _conv_body(
     base_filters: int,
     spectral_norm: bool = False,
     dropout: float = 0.0,
+    batch_norm: bool = False,
 ) -> keras.KerasTensor:
-    """Stride-2 convolutions with LeakyReLU (and dropout), no batch norm, then flatten."""
+    """Stride-2 convolutions with LeakyReLU (and dropout), then flatten.
+
+    ``batch_norm`` normalises every convolution but the first (DCGAN's and
+    InfoGAN's discriminators); never for a WGAN-GP critic.
+    """
     _, doublings = _CONV_PLAN[size]
     x = images
     for i in range(doublings):
         conv = layers.Conv2D(base_filters * 2**i, 4, strides=2, padding="same", name=f"conv_{i}")
         x = _sn(conv, spectral_norm)(x)
+        if batch_norm and i > 0:
+            x = layers.BatchNormalization(synchronized=True, name=f"bn_{i}")(x)
         x = layers.LeakyReLU(0.2, name=f"lrelu_{i}")(x)
         if dropout:
             x = layers.Dropout(dropout, name=f"dropout_{i}")(x)
@@ -280,14 +293,18 @@ def infogan_discriminator(
     categorical_codes: Sequence[int] = (10,),
     continuous_codes: int = 2,
     base_filters: int = 64,
+    hidden_units: int | None = 1024,
+    batch_norm: bool = True,
     q_units: int = 128,
     spectral_norm: bool = False,
     name: str = "discriminator",
 ) -> keras.Model:
     """Discriminator with InfoGAN's auxiliary Q head (Chen et al. 2016).
 
-    The convolutional body is shared; two heads read it: the discriminator's
-    logit and Q, a small MLP that predicts the latent codes.
+    The body is shared: stride-2 convolutions (batch norm after the first),
+    then a dense layer of ``hidden_units`` with batch norm, as in the paper's
+    MNIST network (appendix C.1). Two heads read it: the discriminator's logit
+    and Q, a small MLP that predicts the latent codes.
 
     Returns:
         A model mapping images to ``[logits (b, 1), categorical_logits
@@ -295,7 +312,12 @@ def infogan_discriminator(
     """
     shape = validate_image_shape(image_shape)
     images = keras.Input(shape, name="images")
-    features = _conv_body(images, shape[0], base_filters, spectral_norm)
+    features = _conv_body(images, shape[0], base_filters, spectral_norm, batch_norm=batch_norm)
+    if hidden_units:
+        features = _sn(layers.Dense(hidden_units, name="hidden"), spectral_norm)(features)
+        if batch_norm:
+            features = layers.BatchNormalization(synchronized=True, name="hidden_bn")(features)
+        features = layers.LeakyReLU(0.2, name="hidden_lrelu")(features)
     logits = _sn(layers.Dense(1, dtype="float32", name="logits"), spectral_norm)(features)
     q = layers.Dense(q_units, name="q_dense")(features)
     q = layers.BatchNormalization(synchronized=True, name="q_bn")(q)

@@ -72,8 +72,10 @@ class InfoGAN(BaseGAN):
         return self.latent_dim + sum(self.categorical_codes) + self.continuous_codes
 
     def default_generator(self) -> keras.Model:
-        """Convolutional generator over the noise and codes."""
-        return networks.dcgan_generator(self.generator_input_dim, self.image_shape)
+        """Convolutional generator over the noise and codes, with the paper's dense 1024 layer."""
+        return networks.dcgan_generator(
+            self.generator_input_dim, self.image_shape, hidden_units=1024
+        )
 
     def default_discriminator(self) -> keras.Model:
         """Convolutional discriminator with a Q head (``networks.infogan_discriminator``)."""
