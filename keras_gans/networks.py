@@ -255,15 +255,18 @@ def dcgan_discriminator(
     output_bias: bool = True,
     spectral_norm: bool = False,
     dropout: float = 0.0,
+    batch_norm: bool = False,
     num_classes: int | None = None,
     conditioning: str = "projection",
     name: str = "discriminator",
 ) -> keras.Model:
     """Convolutional discriminator of DCGAN (Radford et al. 2015): one logit per image.
 
-    Stride-2 convolutions with LeakyReLU(0.2). It has no batch norm, so it is
-    also a valid WGAN-GP critic (the gradient penalty is per sample, which batch
-    norm would break; Gulrajani et al. 2017, section 4). A critic wants
+    Stride-2 convolutions with LeakyReLU(0.2). ``batch_norm=True`` adds batch
+    norm after every convolution but the first, as in the DCGAN paper (the
+    DCGAN model's default). Without it, it is also a valid WGAN-GP critic (the
+    gradient penalty is per sample, which batch norm would break; Gulrajani et
+    al. 2017, section 4). A critic wants
     ``output_bias=False``: the Wasserstein loss is invariant to a constant shift,
     so that bias would never receive a gradient. ``dropout`` follows each
     convolution (a regulariser for small data sets).
@@ -280,7 +283,7 @@ def dcgan_discriminator(
     if labels is not None and conditioning == "concat":
         label_maps = _one_hot_channels(labels, num_classes, shape[0])
         x = layers.Concatenate(name="join_label")([images, label_maps])
-    x = _conv_body(x, shape[0], base_filters, spectral_norm, dropout)
+    x = _conv_body(x, shape[0], base_filters, spectral_norm, dropout, batch_norm)
     logits = _output_head(
         x, labels, num_classes, conditioning, use_bias=output_bias, spectral_norm=spectral_norm
     )

@@ -214,10 +214,17 @@ def test_compile_defaults_follow_the_papers():
 
 
 def test_discriminate_concatenates_only_without_batch_norm():
-    dc = make_model("dcgan", (16, 16, 1))
+    dc = make_model("wgan_gp", (16, 16, 1))
     real, fake = random_images(4, (16, 16, 1), seed=1), random_images(4, (16, 16, 1), seed=2)
     got_real, got_fake = dc.discriminate(real, fake)
     np.testing.assert_allclose(got_real, dc.discriminator(real, training=True), atol=1e-5)
     np.testing.assert_allclose(got_fake, dc.discriminator(fake, training=True), atol=1e-5)
     assert not dc._discriminator_has_batch_norm
-    assert make_model("infogan", (16, 16, 1))._discriminator_has_batch_norm  # Q head's batch norm
+    assert make_model("infogan", (16, 16, 1))._discriminator_has_batch_norm
+    bn = make_model("dcgan", (16, 16, 1))
+    assert bn._discriminator_has_batch_norm
+    got_real, got_fake = bn.discriminate(real, fake)
+    # Two calls: each batch normalised by its own statistics.
+    np.testing.assert_allclose(got_fake, bn.discriminator(fake, training=True), atol=1e-5)
+    both = bn.discriminator(np.concatenate([real, fake]), training=True)[4:]
+    assert not np.allclose(got_fake, both, atol=1e-4)

@@ -13,7 +13,8 @@ class DCGAN(GAN):
     """GAN objective (non-saturating) with the DCGAN convolutional networks.
 
     Generator: projection, stride-2 transposed convolutions, batch norm, ReLU,
-    tanh output. Discriminator: stride-2 convolutions with LeakyReLU(0.2).
+    tanh output. Discriminator: stride-2 convolutions with batch norm (after
+    the first) and LeakyReLU(0.2).
     """
 
     default_latent_dim = 100
@@ -25,9 +26,10 @@ class DCGAN(GAN):
         )
 
     def default_discriminator(self) -> keras.Model:
-        """Convolutional discriminator (:func:`keras_gans.networks.dcgan_discriminator`)."""
+        """Convolutional discriminator with batch norm (``networks.dcgan_discriminator``)."""
         return networks.dcgan_discriminator(
             self.image_shape,
+            batch_norm=True,
             spectral_norm=self.spectral_norm,
             num_classes=self.num_classes,
             conditioning=self.conditioning,
