@@ -72,7 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--data-dir", default=None, help="tensorflow-datasets data directory")
     p.add_argument("--split", default="train", help="tensorflow-datasets split")
-    p.add_argument("--epochs", type=_positive_int, default=60, help="total epochs to train")
+    p.add_argument("--epochs", type=_positive_int, default=120, help="total epochs to train")
     p.add_argument("--batch-size", type=_positive_int, default=32, help="global batch size")
     p.add_argument(
         "--latent-dim",
@@ -218,10 +218,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     g.add_argument(
         "--diffaugment",
-        default=None,
+        default="auto",
         metavar="POLICY",
         help="DiffAugment before the discriminator: comma-separated from color, "
-        "translation, cutout (e.g. translation,cutout)",
+        "translation, cutout (e.g. translation,cutout); 'none'; or 'auto': translation "
+        "for data sets of fewer than 10,000 images (such as digits), none otherwise",
     )
     g = p.add_argument_group("WGAN-GP")
     g.add_argument(

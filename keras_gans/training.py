@@ -25,8 +25,8 @@ from typing import Any
 import keras
 import tensorflow as tf
 
+from keras_gans import augment, data, distribute, evaluation, health, networks
 from keras_gans import callbacks as cb
-from keras_gans import data, distribute, evaluation, health, networks
 from keras_gans.models import DCGAN, GAN, WGANGP, BaseGAN, InfoGAN
 
 MODELS: dict[str, type[BaseGAN]] = {
@@ -36,6 +36,9 @@ MODELS: dict[str, type[BaseGAN]] = {
     "wgan-gp": WGANGP,
 }
 PRECISION_POLICIES = {"off": "float32", "bf16": "mixed_bfloat16", "fp16": "mixed_float16"}
+# Below this many training images, diffaugment="auto" turns on DiffAugment
+# translation (Zhao et al. 2020 show the gains with 10k images and fewer).
+SMALL_DATA_IMAGES = 10_000
 
 
 class ConfigError(ValueError):
@@ -50,7 +53,7 @@ class TrainConfig:
     dataset: str = "digits"
     data_dir: str | None = None
     split: str = "train"
-    epochs: int = 60
+    epochs: int = 120
     batch_size: int = 32
     latent_dim: int | None = None
     image_size: int | None = None
@@ -77,7 +80,7 @@ class TrainConfig:
     conditional: bool = False
     conditioning: str = "projection"
     spectral_norm: bool = False
-    diffaugment: str | None = None
+    diffaugment: str | None = "auto"
     max_retries: int = 2
     retry_lr_factor: float = 0.5
     loss_bound: float = 1e4
@@ -127,6 +130,11 @@ class TrainConfig:
             raise ConfigError(f"cpu_devices must be a positive integer, got {self.cpu_devices}")
         if self.continuous_codes < 0 or any(k < 2 for k in self.categorical_codes):
             raise ConfigError("InfoGAN codes: categorical sizes >= 2, continuous count >= 0")
+        if self.diffaugment not in (None, "auto", "none"):
+            try:
+                augment.parse_policy(self.diffaugment)
+            except ValueError as e:
+                raise ConfigError(str(e)) from None
         if self.conditional and self.model == "infogan":
             raise ConfigError("--conditional is for gan, dcgan and wgan-gp, not infogan")
         if self.conditioning not in networks.CONDITIONING_MODES:
@@ -134,6 +142,19 @@ class TrainConfig:
             raise ConfigError(
                 f"unknown conditioning {self.conditioning!r}: choose one of {choices}"
             )
+
+
+def resolve_diffaugment(policy: str | None, num_images: int | None) -> str | None:
+    """The DiffAugment policy to train with.
+
+    ``"auto"`` is ``"translation"`` for fewer than :data:`SMALL_DATA_IMAGES`
+    training images and none otherwise (or when the count is unknown);
+    ``"none"`` is none; a policy is returned as given.
+    """
+    if policy == "auto":
+        small = num_images is not None and num_images < SMALL_DATA_IMAGES
+        return "translation" if small else None
+    return None if policy in (None, "none") else policy
 
 
 def build_model(
@@ -147,7 +168,8 @@ def build_model(
         "seed": config.seed,
         "ema_decay": config.ema_decay,
         "spectral_norm": config.spectral_norm,
-        "diffaugment": config.diffaugment,
+        # run() resolves "auto" from the data set's size before building.
+        "diffaugment": resolve_diffaugment(config.diffaugment, None),
     }
     if config.conditional:
         if num_classes is None:
@@ -257,6 +279,11 @@ def run(config: TrainConfig) -> Path:
     steps_per_epoch = _count_batches(dataset)
     if steps_per_epoch < 1:
         raise ConfigError("the data set yields no full batch: lower --batch-size")
+    # Recorded resolved in config.json, so a resumed run augments the same way.
+    config = dataclasses.replace(
+        config,
+        diffaugment=resolve_diffaugment(config.diffaugment, steps_per_epoch * config.batch_size),
+    )
 
     run_dir = run_dir or _default_run_dir(config, info.name)
     checkpoint_dir = run_dir / "checkpoints"

@@ -186,3 +186,21 @@ def test_export_flag_without_a_directory_uses_saved_models(tmp_path, monkeypatch
     monkeypatch.chdir(tmp_path)
     assert train.main(["--epochs", "1", "--run-dir", "runs/r1", "--export", *FAST]) == 0
     assert (tmp_path / "saved_models" / "r1" / "1" / "saved_model.pb").is_file()
+
+
+def test_diffaugment_auto_depends_on_the_data_set_size(tmp_path):
+    from keras_gans import training
+
+    assert training.resolve_diffaugment("auto", 1797) == "translation"
+    assert training.resolve_diffaugment("auto", 60_000) is None
+    assert training.resolve_diffaugment("auto", None) is None
+    assert training.resolve_diffaugment("none", 10) is None
+    assert training.resolve_diffaugment("cutout", 60_000) == "cutout"
+    run_dir = tmp_path / "run"
+    train.main(["--epochs", "1", "--run-dir", str(run_dir), "--no-diagnostics", *FAST])
+    assert json.loads((run_dir / "config.json").read_text())["diffaugment"] == "translation"
+    import keras
+
+    assert keras.saving.load_model(run_dir / "model.keras").diffaugment == ("translation",)
+    with pytest.raises(SystemExit):
+        train.main(["--diffaugment", "zoom", "--run-dir", str(tmp_path / "bad")])
