@@ -149,6 +149,9 @@ def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("--case", help=argparse.SUPPRESS)
     p.add_argument("--quick", action="store_true", help="WGAN-GP at batch 64 only")
+    p.add_argument(
+        "--models", default=None, help="comma-separated subset of the main table, no variants"
+    )
     p.add_argument("--steps", type=int, default=6, help="steps per timed epoch")
     p.add_argument("--epochs", type=int, default=3, help="timed epochs (median is reported)")
     args = p.parse_args()
@@ -159,6 +162,8 @@ def main() -> None:
     base = {"policy": "float32", "jit": False, "spe": 1, "steps": args.steps, "epochs": args.epochs}
     cases = []
     models = ["wgan-gp"] if args.quick else ["wgan-gp", "gan", "dcgan", "infogan"]
+    if args.models:
+        models = args.models.split(",")
     for model in models:
         for batch in [64] if args.quick else [64, 256]:
             for impl in ("baseline", "package"):
@@ -169,7 +174,7 @@ def main() -> None:
         {"policy": "mixed_bfloat16"},
         {"spe": 4, "steps": 8},
     ]
-    for v in variants:
+    for v in [] if args.models else variants:
         cases.append({**base, "model": "wgan-gp", "batch": 64, "impl": "package", **v})
         if "spe" not in v:
             cases.append({**base, "model": "wgan-gp", "batch": 64, "impl": "baseline", **v})
