@@ -318,21 +318,19 @@ def conditional_metrics(
     """
     real_labels = np.asarray(real_labels).reshape(-1)
     per_class: dict[int, dict[str, float]] = {}
-    correct = 0
-    fids = []
     for c in range(gan.num_classes):
         fake = gan.generate(samples_per_class, seed=seed + c, labels=c)
         accuracy = float(np.mean(classifier.probabilities(fake).argmax(-1) == c))
-        correct += accuracy * samples_per_class
         entry = {"accuracy": accuracy, "real_images": int(np.sum(real_labels == c))}
         if entry["real_images"] >= 2:
             entry["fid"] = frechet_distance(
                 classifier.features(real_images[real_labels == c]), classifier.features(fake)
             )
-            fids.append(entry["fid"])
         per_class[c] = entry
+    fids = [entry["fid"] for entry in per_class.values() if "fid" in entry]
     return {
-        "label_accuracy": correct / (samples_per_class * gan.num_classes),
+        # Every class has samples_per_class images: the mean of the class accuracies.
+        "label_accuracy": float(np.mean([entry["accuracy"] for entry in per_class.values()])),
         "intra_fid": float(np.mean(fids)) if fids else float("nan"),
         "per_class": per_class,
     }

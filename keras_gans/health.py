@@ -154,11 +154,8 @@ class Diagnostics(keras.callbacks.Callback):
             result = result[0] if isinstance(result, (list, tuple)) else result
             return keras.ops.convert_to_numpy(result).reshape(-1)
 
-        if conditional:
-            real_s = scores(self.real, self.real_labels)
-            fake_s = scores(fake, self._inputs[1])
-        else:
-            real_s, fake_s = scores(self.real), scores(fake)
+        real_s = scores(self.real, self.real_labels if conditional else None)
+        fake_s = scores(fake, self._inputs[1] if conditional else None)
         threshold = 0.0 if "gp" not in model.tracker_names else (real_s.mean() + fake_s.mean()) / 2
         out["d_acc_real"] = float(np.mean(real_s > threshold))
         out["d_acc_fake"] = float(np.mean(fake_s <= threshold))

@@ -255,11 +255,7 @@ def run(config: TrainConfig) -> Path:
 
     info = data.describe_source(config.dataset, split=config.split, data_dir=config.data_dir)
     num_classes = None
-    if config.conditional:
-        if not info.has_labels:
-            raise ConfigError(
-                f"--conditional needs a labelled data set; {config.dataset} has no labels"
-            )
+    if config.conditional:  # count_classes says so when the data set has no labels
         num_classes = data.count_classes(
             config.dataset, split=config.split, data_dir=config.data_dir
         )

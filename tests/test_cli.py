@@ -121,7 +121,7 @@ def test_conditional_needs_labels_and_a_conditional_model(tmp_path, capsys):
         Image.new("L", (8, 8), color=i * 60).save(tmp_path / "flat" / f"{i}.png")
     cases = [
         (["--conditional", "--model", "infogan"], "--conditional is for gan, dcgan and wgan-gp"),
-        (["--conditional", "--dataset", str(tmp_path / "flat")], "needs a labelled data set"),
+        (["--conditional", "--dataset", str(tmp_path / "flat")], "has no labels"),
         (["--conditioning", "film"], "invalid choice: 'film'"),
     ]
     for args, message in cases:

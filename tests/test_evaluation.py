@@ -126,7 +126,7 @@ def test_evaluate_end_to_end_with_a_domain_classifier():
 
 
 def test_train_with_evaluation_and_the_evaluate_command(tmp_path, monkeypatch, capsys):
-    from test_cli import _events
+    from test_cli import FAST, _events
 
     import train
     from keras_gans import evaluate
@@ -139,12 +139,7 @@ def test_train_with_evaluation_and_the_evaluate_command(tmp_path, monkeypatch, c
                 "infogan",
                 "--epochs",
                 "1",
-                "--image-size",
-                "8",
-                "--batch-size",
-                "128",
-                "--latent-dim",
-                "8",
+                *FAST,
                 "--run-dir",
                 str(run),
                 "--eval-every",
