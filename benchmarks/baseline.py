@@ -12,6 +12,8 @@ both the baseline and the package in the WGAN-GP comparison.
 
 from __future__ import annotations
 
+import math
+
 import keras
 import tensorflow as tf
 from keras import layers
@@ -50,8 +52,8 @@ def kerasio_wgan_generator(latent_dim: int = 128) -> keras.Model:
 class BaselineGAN(keras.Model):
     """keras.io "Customizing what happens in fit()" GAN step, non-saturating loss.
 
-    ``discriminator`` may return a tuple (InfoGAN's); then only the first
-    output is used, so the comparison covers the GAN part of InfoGAN.
+    ``discriminator`` may return a tuple; then only the first output is used
+    (InfoGAN's comparison uses :class:`BaselineInfoGAN`).
     """
 
     def __init__(self, generator, discriminator, latent_dim):
@@ -88,6 +90,61 @@ class BaselineGAN(keras.Model):
         with tf.GradientTape() as tape:
             g_loss = tf.reduce_mean(tf.nn.softplus(-self._logits(self.generator(z, training=True))))
         grads = tape.gradient(g_loss, self.generator.trainable_weights)
+        self.g_optimizer.apply_gradients(zip(grads, self.generator.trainable_weights))
+        self.d_tracker.update_state(d_loss)
+        self.g_tracker.update_state(g_loss)
+        return {"d_loss": self.d_tracker.result(), "g_loss": self.g_tracker.result()}
+
+
+class BaselineInfoGAN(BaselineGAN):
+    """The same keras.io-style step plus InfoGAN's information term (Chen et al. 2016).
+
+    The generator reads ``[noise, one-hot category, continuous codes]``; the
+    discriminator returns ``[logits, category logits, continuous means]`` (Q
+    shares its body). Both steps add ``info_weight`` times the code
+    reconstruction loss on the fake batch: cross-entropy for the category,
+    unit-variance Gaussian negative log-likelihood for the continuous codes.
+    """
+
+    def __init__(self, generator, discriminator, noise_dim, categories, continuous, info_weight):
+        super().__init__(generator, discriminator, noise_dim + categories + continuous)
+        self.noise_dim, self.categories, self.continuous = noise_dim, categories, continuous
+        self.info_weight = info_weight
+
+    def _inputs(self, batch):
+        noise = keras.random.normal((batch, self.noise_dim), seed=self.seed_generator)
+        category = keras.random.randint((batch,), 0, self.categories, seed=self.seed_generator)
+        one_hot = tf.one_hot(category, self.categories)
+        codes = keras.random.uniform((batch, self.continuous), -1.0, 1.0, seed=self.seed_generator)
+        return tf.concat([noise, one_hot, codes], axis=1), one_hot, codes
+
+    def _info(self, one_hot, codes, q_category, q_codes):
+        nll = 0.5 * tf.square(codes - q_codes) + 0.5 * tf.math.log(2.0 * math.pi)
+        return tf.reduce_mean(
+            tf.nn.softmax_cross_entropy_with_logits(labels=one_hot, logits=q_category)
+        ) + tf.reduce_mean(tf.reduce_sum(nll, axis=-1))
+
+    def train_step(self, real):
+        batch = tf.shape(real)[0]
+        z, one_hot, codes = self._inputs(batch)
+        with tf.GradientTape() as tape:
+            fake = self.generator(z, training=True)
+            real_logits = self.discriminator(real, training=True)[0]
+            fake_logits, q_category, q_codes = self.discriminator(fake, training=True)
+            d_loss = tf.reduce_mean(tf.nn.softplus(-real_logits)) + tf.reduce_mean(
+                tf.nn.softplus(fake_logits)
+            )
+            total = d_loss + self.info_weight * self._info(one_hot, codes, q_category, q_codes)
+        grads = tape.gradient(total, self.discriminator.trainable_weights)
+        self.d_optimizer.apply_gradients(zip(grads, self.discriminator.trainable_weights))
+        z, one_hot, codes = self._inputs(batch)
+        with tf.GradientTape() as tape:
+            fake_logits, q_category, q_codes = self.discriminator(
+                self.generator(z, training=True), training=True
+            )
+            g_loss = tf.reduce_mean(tf.nn.softplus(-fake_logits))
+            total = g_loss + self.info_weight * self._info(one_hot, codes, q_category, q_codes)
+        grads = tape.gradient(total, self.generator.trainable_weights)
         self.g_optimizer.apply_gradients(zip(grads, self.generator.trainable_weights))
         self.d_tracker.update_state(d_loss)
         self.g_tracker.update_state(g_loss)

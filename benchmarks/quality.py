@@ -34,7 +34,7 @@ import tensorflow as tf  # noqa: E402
 from keras_gans import data, evaluation, training  # noqa: E402
 from keras_gans.callbacks import image_grid, save_png  # noqa: E402
 
-BUDGET = {"gan": 100, "dcgan": 30, "infogan": 50, "wgan-gp": 12}
+BUDGET = {"gan": 150, "dcgan": 20, "infogan": 50, "wgan-gp": 16}
 DEFAULT_IMAGES = HERE.parent.parent / "shared" / "data" / "mnist" / "t10k-images-idx3-ubyte.gz"
 
 

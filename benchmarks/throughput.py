@@ -22,6 +22,7 @@ import json
 import os
 import platform
 import resource
+import statistics
 import subprocess
 import sys
 import time
@@ -62,7 +63,13 @@ def step_flops(name: str, gan, batch: int) -> float:
 
 def _build(case: dict):
     import keras
-    from baseline import BaselineGAN, BaselineWGANGP, kerasio_wgan_critic, kerasio_wgan_generator
+    from baseline import (
+        BaselineGAN,
+        BaselineInfoGAN,
+        BaselineWGANGP,
+        kerasio_wgan_critic,
+        kerasio_wgan_generator,
+    )
 
     import keras_gans
 
@@ -87,9 +94,19 @@ def _build(case: dict):
         if impl == "package":
             template.compile(jit_compile=case["jit"], steps_per_execution=case["spe"])
             return template
-        model = BaselineGAN(
-            template.generator, template.discriminator, template.generator_input_dim
-        )
+        if name == "infogan":
+            model = BaselineInfoGAN(
+                template.generator,
+                template.discriminator,
+                template.latent_dim,
+                sum(template.categorical_codes),
+                template.continuous_codes,
+                template.info_weight,
+            )
+        else:
+            model = BaselineGAN(
+                template.generator, template.discriminator, template.generator_input_dim
+            )
         opt = dict(learning_rate=2e-4, beta_1=0.5)
     model.compile(keras.optimizers.Adam(**opt), keras.optimizers.Adam(**opt))
     model.jit_compile = case["jit"]
@@ -154,6 +171,12 @@ def main() -> None:
     )
     p.add_argument("--steps", type=int, default=6, help="steps per timed epoch")
     p.add_argument("--epochs", type=int, default=3, help="timed epochs (median is reported)")
+    p.add_argument(
+        "--repeats",
+        type=int,
+        default=1,
+        help="run the whole list of cases this many times, interleaved; report the median",
+    )
     args = p.parse_args()
     if args.case:
         print(json.dumps(run_case(json.loads(args.case))))
@@ -179,13 +202,29 @@ def main() -> None:
         if "spe" not in v:
             cases.append({**base, "model": "wgan-gp", "batch": 64, "impl": "baseline", **v})
 
+    runs: dict[str, list[dict]] = {}
+    for repeat in range(args.repeats):
+        for case in cases:
+            try:
+                r = _spawn(case)
+            except (RuntimeError, subprocess.TimeoutExpired) as e:
+                print(f"case failed, skipped: {e}", flush=True)
+                continue
+            runs.setdefault(json.dumps(case, sort_keys=True), []).append(r)
+            print(
+                f"[{repeat + 1}/{args.repeats}] {r['model']} {r['impl']} b={r['batch']}: "
+                f"{r['images_per_s']:.1f} img/s",
+                flush=True,
+            )
     results = []
-    for case in cases:
-        try:
-            r = _spawn(case)
-        except (RuntimeError, subprocess.TimeoutExpired) as e:
-            print(f"case failed, skipped: {e}", flush=True)
-            continue
+    for repeats in runs.values():
+        r = dict(repeats[0])
+        rates = sorted(x["images_per_s"] for x in repeats)
+        r["images_per_s"] = float(statistics.median(rates))
+        r["images_per_s_runs"] = rates
+        r["peak_rss_mb"] = max(x["peak_rss_mb"] for x in repeats)
+        if "gflop_per_step" in r:
+            r["gflop_per_s"] = r["gflop_per_step"] * r["images_per_s"] / r["batch"]
         results.append(r)
         flops = f"{r['gflop_per_s']:.0f} GFLOP/s" if "gflop_per_s" in r else ""
         print(
@@ -217,6 +256,7 @@ def main() -> None:
         "python": platform.python_version(),
         "tensorflow": tf.__version__,
         "peak_fp32_gflops": os.cpu_count() * 2.3 * PEAK_FP32_GFLOPS_PER_CORE_GHZ,
+        "command": "python benchmarks/throughput.py " + " ".join(sys.argv[1:]),
     }
     out = HERE / "results" / f"throughput-{time.strftime('%Y%m%d-%H%M%S')}.json"
     out.parent.mkdir(exist_ok=True)

@@ -66,6 +66,15 @@ def validate_conditioning(num_classes: int | None, conditioning: str = "projecti
         )
 
 
+def validate_hidden_units(hidden_units: int | None) -> int | None:
+    """Return ``hidden_units`` (a positive int or None), or raise ``ValueError``."""
+    if hidden_units is not None and (
+        isinstance(hidden_units, bool) or not isinstance(hidden_units, int) or hidden_units < 1
+    ):
+        raise ValueError(f"hidden_units must be a positive integer or None, got {hidden_units!r}")
+    return hidden_units
+
+
 def _generator_input(
     latent_dim: int, num_classes: int | None, embedding_dim: int
 ) -> tuple[keras.KerasTensor | list[keras.KerasTensor], keras.KerasTensor]:
@@ -248,6 +257,18 @@ def _conv_body(
     return layers.Flatten(name="flatten")(x)
 
 
+def _dense_hidden(
+    features: keras.KerasTensor, units: int | None, batch_norm: bool, spectral_norm: bool
+) -> keras.KerasTensor:
+    """A dense layer (batch norm if asked) with LeakyReLU(0.2) on the flattened features."""
+    if not units:
+        return features
+    features = _sn(layers.Dense(units, name="hidden"), spectral_norm)(features)
+    if batch_norm:
+        features = layers.BatchNormalization(synchronized=True, name="hidden_bn")(features)
+    return layers.LeakyReLU(0.2, name="hidden_lrelu")(features)
+
+
 def dcgan_discriminator(
     image_shape: Sequence[int],
     *,
@@ -256,6 +277,7 @@ def dcgan_discriminator(
     spectral_norm: bool = False,
     dropout: float = 0.0,
     batch_norm: bool = False,
+    hidden_units: int | None = None,
     num_classes: int | None = None,
     conditioning: str = "projection",
     name: str = "discriminator",
@@ -269,7 +291,9 @@ def dcgan_discriminator(
     al. 2017, section 4). A critic wants
     ``output_bias=False``: the Wasserstein loss is invariant to a constant shift,
     so that bias would never receive a gradient. ``dropout`` follows each
-    convolution (a regulariser for small data sets).
+    convolution (a regulariser for small data sets). ``hidden_units`` adds a
+    dense layer (with batch norm when ``batch_norm``) and LeakyReLU after the
+    convolutions, as in InfoGAN's MNIST discriminator (1024).
 
     With ``num_classes`` it takes ``[images, labels]``: ``conditioning="projection"``
     adds the projection term to the logit (Miyato and Koyama 2018), ``"concat"``
@@ -284,6 +308,7 @@ def dcgan_discriminator(
         label_maps = _one_hot_channels(labels, num_classes, shape[0])
         x = layers.Concatenate(name="join_label")([images, label_maps])
     x = _conv_body(x, shape[0], base_filters, spectral_norm, dropout, batch_norm)
+    x = _dense_hidden(x, hidden_units, batch_norm, spectral_norm)
     logits = _output_head(
         x, labels, num_classes, conditioning, use_bias=output_bias, spectral_norm=spectral_norm
     )
@@ -316,11 +341,7 @@ def infogan_discriminator(
     shape = validate_image_shape(image_shape)
     images = keras.Input(shape, name="images")
     features = _conv_body(images, shape[0], base_filters, spectral_norm, batch_norm=batch_norm)
-    if hidden_units:
-        features = _sn(layers.Dense(hidden_units, name="hidden"), spectral_norm)(features)
-        if batch_norm:
-            features = layers.BatchNormalization(synchronized=True, name="hidden_bn")(features)
-        features = layers.LeakyReLU(0.2, name="hidden_lrelu")(features)
+    features = _dense_hidden(features, hidden_units, batch_norm, spectral_norm)
     logits = _sn(layers.Dense(1, dtype="float32", name="logits"), spectral_norm)(features)
     q = layers.Dense(q_units, name="q_dense")(features)
     q = layers.BatchNormalization(synchronized=True, name="q_bn")(q)

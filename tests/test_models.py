@@ -187,6 +187,8 @@ def test_invalid_hyperparameters_are_rejected(model_name, kwargs, message):
     [
         (keras_gans.WGANGP, {"critic_steps": 0}, "critic_steps"),
         (keras_gans.WGANGP, {"gp_weight": -1.0}, "gp_weight"),
+        (keras_gans.WGANGP, {"hidden_units": 0}, "hidden_units"),
+        (keras_gans.DCGAN, {"hidden_units": 2.5}, "hidden_units"),
         (keras_gans.InfoGAN, {"categorical_codes": (1,)}, "categories"),
         (keras_gans.InfoGAN, {"continuous_codes": -1}, "continuous_codes"),
     ],
@@ -199,13 +201,13 @@ def test_invalid_model_arguments(cls, kwargs, message):
 def test_compile_defaults_follow_the_papers():
     dc = make_model("dcgan", (8, 8, 1))
     dc.compile()
-    assert float(dc.g_optimizer.beta_1) == 0.5 and float(
-        dc.d_optimizer.learning_rate
-    ) == pytest.approx(2e-4)
+    assert float(dc.g_optimizer.beta_1) == 0.5 and float(dc.d_optimizer.beta_1) == 0.5
+    assert float(dc.g_optimizer.learning_rate) == pytest.approx(1e-3)
+    assert float(dc.d_optimizer.learning_rate) == pytest.approx(2e-4)
     wg = make_model("wgan_gp", (8, 8, 1))
     wg.compile()
-    assert float(wg.d_optimizer.beta_1) == 0.0 and float(wg.d_optimizer.beta_2) == 0.9
-    assert float(wg.g_optimizer.learning_rate) == pytest.approx(1e-4)
+    assert float(wg.d_optimizer.beta_1) == 0.5 and float(wg.d_optimizer.beta_2) == 0.9
+    assert float(wg.g_optimizer.learning_rate) == pytest.approx(2e-4)
     assert wg.jit_compile is False  # "auto" on a CPU-only machine
     assert wg.optimizer is None  # no stray default optimizer
     with pytest.raises(ValueError, match="different optimizer"):

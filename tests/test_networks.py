@@ -4,6 +4,7 @@ import keras
 import numpy as np
 import pytest
 
+import keras_gans
 from keras_gans import networks
 
 
@@ -27,6 +28,26 @@ def test_mlp_and_infogan_networks():
     )
     logits, cat, cont = disc(np.zeros((4, 28, 28, 1), "float32"))
     assert (logits.shape, cat.shape, cont.shape) == ((4, 1), (4, 13), (4, 2))
+
+
+def test_hidden_dense_layers_and_the_models_defaults():
+    shape = (16, 16, 1)
+    d = networks.dcgan_discriminator(shape, base_filters=8, hidden_units=32, batch_norm=True)
+    assert d.get_layer("hidden").units == 32
+    assert isinstance(d.get_layer("hidden_bn"), keras.layers.BatchNormalization)
+    critic = networks.dcgan_discriminator(shape, base_filters=8, hidden_units=32)
+    assert critic.get_layer("hidden").units == 32
+    assert not any(isinstance(x, keras.layers.BatchNormalization) for x in critic.layers)
+    g = networks.dcgan_generator(8, shape, base_filters=8, hidden_units=32)
+    assert g.get_layer("hidden").units == 32
+    # DCGAN and WGAN-GP default to InfoGAN's 1024-unit layers; None removes them.
+    for model in (keras_gans.DCGAN(image_shape=shape), keras_gans.WGANGP(image_shape=shape)):
+        assert model.generator.get_layer("hidden").units == 1024
+        assert model.discriminator.get_layer("hidden").units == 1024
+        assert model.get_config()["hidden_units"] == 1024
+    plain = keras_gans.DCGAN(image_shape=shape, hidden_units=None)
+    names = [x.name for x in plain.generator.layers + plain.discriminator.layers]
+    assert "hidden" not in names
 
 
 def test_critic_has_no_batch_norm():

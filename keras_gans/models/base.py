@@ -9,7 +9,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from keras_gans import augment, networks
+from keras_gans import augment, autodiff, networks
 
 _SEED_STATE_KEY = "seed_generator_state"
 
@@ -464,7 +464,9 @@ class BaseGAN(keras.Model):
             loss, terms = loss_fn()
             replicas = tf.distribute.get_strategy().num_replicas_in_sync
             scaled = optimizer.scale_loss(loss / replicas if replicas > 1 else loss)
-        grads = tape.gradient(scaled, variables)
+        # Exact: only prunes backward passes that add zeros (keras_gans.autodiff).
+        with autodiff.skip_zero_curvature():
+            grads = tape.gradient(scaled, variables)
         optimizer.apply_gradients(zip(grads, variables))
         if optimizer is self.g_optimizer and self.ema_generator is not None:
             self._update_ema()
