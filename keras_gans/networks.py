@@ -66,12 +66,28 @@ def validate_conditioning(num_classes: int | None, conditioning: str = "projecti
         )
 
 
-def validate_hidden_units(hidden_units: int | None) -> int | None:
-    """Return ``hidden_units`` (a positive int or None), or raise ``ValueError``."""
+HIDDEN_UNITS = 1024
+HIDDEN_UNITS_MIN_SIZE = 28
+
+
+def resolve_hidden_units(hidden_units: int | str | None, image_shape: Sequence[int]) -> int | None:
+    """The width of the dense layers of DCGAN's and WGAN-GP's default networks.
+
+    ``"auto"``: :data:`HIDDEN_UNITS` (InfoGAN's MNIST layers, Chen et al. 2016)
+    for images of :data:`HIDDEN_UNITS_MIN_SIZE` pixels or more, None (Radford
+    et al.'s all-convolutional networks) for smaller ones, where a 1024-unit
+    layer would outweigh the convolutions. Otherwise a positive integer or
+    None, returned as given; anything else raises ``ValueError``.
+    """
+    if hidden_units == "auto":
+        size = int(tuple(image_shape)[0]) if len(tuple(image_shape)) else 0
+        return HIDDEN_UNITS if size >= HIDDEN_UNITS_MIN_SIZE else None
     if hidden_units is not None and (
         isinstance(hidden_units, bool) or not isinstance(hidden_units, int) or hidden_units < 1
     ):
-        raise ValueError(f"hidden_units must be a positive integer or None, got {hidden_units!r}")
+        raise ValueError(
+            f"hidden_units must be a positive integer, None or 'auto', got {hidden_units!r}"
+        )
     return hidden_units
 
 

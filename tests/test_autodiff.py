@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 
 import keras
 import numpy as np
 import pytest
 import tensorflow as tf
+from conftest import make_model, random_images
 from keras import layers
 from tensorflow.python.framework import ops as tf_ops
 
@@ -100,3 +102,20 @@ def test_first_order_gradients_unchanged():
         got = tape.gradient(y, critic.trainable_variables)
     for e, g in zip(expected, got, strict=True):
         np.testing.assert_array_equal(g.numpy(), e.numpy())
+
+
+def test_every_model_update_differentiates_inside_the_context(monkeypatch):
+    entered = []
+    original = autodiff.skip_zero_curvature
+
+    @contextlib.contextmanager
+    def spy():
+        entered.append(1)
+        with original():
+            yield
+
+    monkeypatch.setattr(autodiff, "skip_zero_curvature", spy)
+    model = make_model("wgan_gp", (8, 8, 1))  # critic_steps=2
+    model.compile()
+    model.fit(random_images(8, (8, 8, 1)), epochs=1, batch_size=8, verbose=0)
+    assert len(entered) == 3  # traced once: two critic updates and one generator update

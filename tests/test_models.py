@@ -199,11 +199,14 @@ def test_invalid_model_arguments(cls, kwargs, message):
 
 
 def test_compile_defaults_follow_the_papers():
-    dc = make_model("dcgan", (8, 8, 1))
+    dc = make_model("dcgan", (8, 8, 1))  # all-convolutional: Radford et al.
     dc.compile()
     assert float(dc.g_optimizer.beta_1) == 0.5 and float(dc.d_optimizer.beta_1) == 0.5
-    assert float(dc.g_optimizer.learning_rate) == pytest.approx(1e-3)
+    assert float(dc.g_optimizer.learning_rate) == pytest.approx(2e-4)
     assert float(dc.d_optimizer.learning_rate) == pytest.approx(2e-4)
+    g_opt, d_opt = make_model("dcgan", hidden_units=16).default_optimizers()  # Chen et al.
+    assert float(g_opt.learning_rate) == pytest.approx(1e-3)
+    assert float(d_opt.learning_rate) == pytest.approx(2e-4)
     wg = make_model("wgan_gp", (8, 8, 1))
     wg.compile()
     assert float(wg.d_optimizer.beta_1) == 0.5 and float(wg.d_optimizer.beta_2) == 0.9

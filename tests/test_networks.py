@@ -40,12 +40,16 @@ def test_hidden_dense_layers_and_the_models_defaults():
     assert not any(isinstance(x, keras.layers.BatchNormalization) for x in critic.layers)
     g = networks.dcgan_generator(8, shape, base_filters=8, hidden_units=32)
     assert g.get_layer("hidden").units == 32
-    # DCGAN and WGAN-GP default to InfoGAN's 1024-unit layers; None removes them.
-    for model in (keras_gans.DCGAN(image_shape=shape), keras_gans.WGANGP(image_shape=shape)):
-        assert model.generator.get_layer("hidden").units == 1024
-        assert model.discriminator.get_layer("hidden").units == 1024
-        assert model.get_config()["hidden_units"] == 1024
-    plain = keras_gans.DCGAN(image_shape=shape, hidden_units=None)
+    # "auto": InfoGAN's 1024-unit layers from 28 pixels up, none below; None removes them.
+    for cls in (keras_gans.DCGAN, keras_gans.WGANGP):
+        big, small = cls(image_shape=(28, 28, 1)), cls(image_shape=shape)
+        assert big.generator.get_layer("hidden").units == 1024
+        assert big.discriminator.get_layer("hidden").units == 1024
+        assert big.get_config()["hidden_units"] == 1024
+        assert small.get_config()["hidden_units"] is None
+        assert "hidden" not in [x.name for x in small.generator.layers]
+        assert "hidden" not in [x.name for x in small.discriminator.layers]
+    plain = keras_gans.DCGAN(image_shape=(28, 28, 1), hidden_units=None)
     names = [x.name for x in plain.generator.layers + plain.discriminator.layers]
     assert "hidden" not in names
 

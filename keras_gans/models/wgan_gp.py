@@ -19,8 +19,9 @@ class WGANGP(BaseGAN):
         critic_steps: critic updates per generator update (n_critic).
         gp_weight: weight of the gradient penalty (lambda).
         hidden_units: width of the dense layer after the critic's convolutions
-            and before the generator's projection (as :class:`DCGAN`, without
-            batch norm in the critic), or None for none.
+            and before the generator's projection, None for none, or
+            ``"auto"`` (1024 from 28 pixels up; as :class:`DCGAN`, without
+            batch norm in the critic).
         **kwargs: as :class:`keras_gans.models.base.BaseGAN`.
 
     Each critic update reuses the step's real batch with fresh noise and fresh
@@ -39,14 +40,16 @@ class WGANGP(BaseGAN):
         *args: Any,
         critic_steps: int = 5,
         gp_weight: float = 10.0,
-        hidden_units: int | None = 1024,
+        hidden_units: int | str | None = "auto",
         **kwargs: Any,
     ):
         if not isinstance(critic_steps, int) or critic_steps < 1:
             raise ValueError(f"critic_steps must be a positive integer, got {critic_steps!r}")
         if not gp_weight >= 0:
             raise ValueError(f"gp_weight must be non-negative, got {gp_weight!r}")
-        self.hidden_units = networks.validate_hidden_units(hidden_units)
+        self.hidden_units = networks.resolve_hidden_units(
+            hidden_units, kwargs.get("image_shape", (28, 28, 1))
+        )
         super().__init__(*args, **kwargs)
         self.critic_steps = critic_steps
         self.gp_weight = float(gp_weight)
