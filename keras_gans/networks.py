@@ -80,8 +80,8 @@ def resolve_hidden_units(hidden_units: int | str | None, image_shape: Sequence[i
     None, returned as given; anything else raises ``ValueError``.
     """
     if hidden_units == "auto":
-        size = int(tuple(image_shape)[0]) if len(tuple(image_shape)) else 0
-        return HIDDEN_UNITS if size >= HIDDEN_UNITS_MIN_SIZE else None
+        shape = tuple(image_shape)
+        return HIDDEN_UNITS if shape and int(shape[0]) >= HIDDEN_UNITS_MIN_SIZE else None
     if hidden_units is not None and (
         isinstance(hidden_units, bool) or not isinstance(hidden_units, int) or hidden_units < 1
     ):

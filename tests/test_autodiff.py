@@ -104,7 +104,7 @@ def test_first_order_gradients_unchanged():
         np.testing.assert_array_equal(g.numpy(), e.numpy())
 
 
-def test_every_model_update_differentiates_inside_the_context(monkeypatch):
+def test_every_wgan_gp_update_differentiates_inside_the_context(monkeypatch):
     entered = []
     original = autodiff.skip_zero_curvature
 

@@ -12,6 +12,7 @@ import tensorflow as tf
 from keras_gans import augment, autodiff, networks
 
 _SEED_STATE_KEY = "seed_generator_state"
+DEFAULT_IMAGE_SHAPE: tuple[int, int, int] = (28, 28, 1)
 
 
 def resolve_jit_compile(jit_compile: bool | str) -> bool:
@@ -55,7 +56,7 @@ class BaseGAN(keras.Model):
         discriminator: keras.Model | None = None,
         *,
         latent_dim: int | None = None,
-        image_shape: Sequence[int] = (28, 28, 1),
+        image_shape: Sequence[int] = DEFAULT_IMAGE_SHAPE,
         seed: int | None = None,
         ema_decay: float | None = None,
         use_ema: bool = True,

@@ -7,11 +7,41 @@ from typing import Any
 import keras
 
 from keras_gans import networks
+from keras_gans.models.base import DEFAULT_IMAGE_SHAPE
 from keras_gans.models.gan import GAN
 
 
+class ConvNetworksMixin:
+    """``hidden_units`` and the convolutional generator, shared by DCGAN and WGAN-GP.
+
+    ``hidden_units`` is resolved once, from the image shape, before the base
+    class builds the default networks (see
+    :func:`keras_gans.networks.resolve_hidden_units`), and saved resolved in
+    the config.
+    """
+
+    def __init__(self, *args: Any, hidden_units: int | str | None = "auto", **kwargs: Any) -> None:
+        self.hidden_units = networks.resolve_hidden_units(
+            hidden_units, kwargs.get("image_shape", DEFAULT_IMAGE_SHAPE)
+        )
+        super().__init__(*args, **kwargs)
+
+    def default_generator(self) -> keras.Model:
+        """Convolutional generator (:func:`keras_gans.networks.dcgan_generator`)."""
+        return networks.dcgan_generator(
+            self.latent_dim,
+            self.image_shape,
+            hidden_units=self.hidden_units,
+            num_classes=self.num_classes,
+        )
+
+    def get_config(self) -> dict[str, Any]:
+        """Configuration, including ``hidden_units``."""
+        return {**super().get_config(), "hidden_units": self.hidden_units}
+
+
 @keras.saving.register_keras_serializable(package="keras_gans")
-class DCGAN(GAN):
+class DCGAN(ConvNetworksMixin, GAN):
     """GAN objective (non-saturating) with the DCGAN convolutional networks.
 
     Generator: stride-2 transposed convolutions with batch norm and ReLU, tanh
@@ -31,21 +61,6 @@ class DCGAN(GAN):
     """
 
     default_latent_dim = 100
-
-    def __init__(self, *args: Any, hidden_units: int | str | None = "auto", **kwargs: Any) -> None:
-        self.hidden_units = networks.resolve_hidden_units(
-            hidden_units, kwargs.get("image_shape", (28, 28, 1))
-        )
-        super().__init__(*args, **kwargs)
-
-    def default_generator(self) -> keras.Model:
-        """Convolutional generator (:func:`keras_gans.networks.dcgan_generator`)."""
-        return networks.dcgan_generator(
-            self.latent_dim,
-            self.image_shape,
-            hidden_units=self.hidden_units,
-            num_classes=self.num_classes,
-        )
 
     def default_discriminator(self) -> keras.Model:
         """Convolutional discriminator with batch norm (``networks.dcgan_discriminator``)."""
@@ -67,7 +82,3 @@ class DCGAN(GAN):
             keras.optimizers.Adam(1e-3, beta_1=0.5, name="g_adam"),
             keras.optimizers.Adam(2e-4, beta_1=0.5, name="d_adam"),
         )
-
-    def get_config(self) -> dict[str, Any]:
-        """Configuration, including ``hidden_units``."""
-        return {**super().get_config(), "hidden_units": self.hidden_units}

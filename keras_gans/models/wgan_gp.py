@@ -9,10 +9,11 @@ import tensorflow as tf
 
 from keras_gans import losses, networks
 from keras_gans.models.base import BaseGAN
+from keras_gans.models.dcgan import ConvNetworksMixin
 
 
 @keras.saving.register_keras_serializable(package="keras_gans")
-class WGANGP(BaseGAN):
+class WGANGP(ConvNetworksMixin, BaseGAN):
     """Wasserstein GAN with gradient penalty.
 
     Args:
@@ -20,8 +21,8 @@ class WGANGP(BaseGAN):
         gp_weight: weight of the gradient penalty (lambda).
         hidden_units: width of the dense layer after the critic's convolutions
             and before the generator's projection, None for none, or
-            ``"auto"`` (1024 from 28 pixels up; as :class:`DCGAN`, without
-            batch norm in the critic).
+            ``"auto"`` (1024 from 28 pixels up; as :class:`DCGAN`, whose
+            generator it shares, without batch norm in the critic).
         **kwargs: as :class:`keras_gans.models.base.BaseGAN`.
 
     Each critic update reuses the step's real batch with fresh noise and fresh
@@ -40,28 +41,15 @@ class WGANGP(BaseGAN):
         *args: Any,
         critic_steps: int = 5,
         gp_weight: float = 10.0,
-        hidden_units: int | str | None = "auto",
         **kwargs: Any,
     ):
         if not isinstance(critic_steps, int) or critic_steps < 1:
             raise ValueError(f"critic_steps must be a positive integer, got {critic_steps!r}")
         if not gp_weight >= 0:
             raise ValueError(f"gp_weight must be non-negative, got {gp_weight!r}")
-        self.hidden_units = networks.resolve_hidden_units(
-            hidden_units, kwargs.get("image_shape", (28, 28, 1))
-        )
         super().__init__(*args, **kwargs)
         self.critic_steps = critic_steps
         self.gp_weight = float(gp_weight)
-
-    def default_generator(self) -> keras.Model:
-        """Convolutional generator (:func:`keras_gans.networks.dcgan_generator`)."""
-        return networks.dcgan_generator(
-            self.latent_dim,
-            self.image_shape,
-            hidden_units=self.hidden_units,
-            num_classes=self.num_classes,
-        )
 
     def default_discriminator(self) -> keras.Model:
         """Convolutional critic without batch norm (``networks.dcgan_discriminator``)."""
@@ -140,5 +128,4 @@ class WGANGP(BaseGAN):
             **super().get_config(),
             "critic_steps": self.critic_steps,
             "gp_weight": self.gp_weight,
-            "hidden_units": self.hidden_units,
         }
