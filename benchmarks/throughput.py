@@ -2,6 +2,8 @@
 
     python benchmarks/throughput.py            # full table (about 15 min on 2 cores)
     python benchmarks/throughput.py --quick    # WGAN-GP comparison only
+    python benchmarks/throughput.py --paired   # ratios with both steps in one process
+
 
 Every case runs in its own subprocess (so that peak memory is its own) on
 synthetic in-memory data: images/s are timed per batch with a callback after a
@@ -9,6 +11,12 @@ warm-up epoch (not the whole ``fit`` call), and the median of several epochs
 is reported. The baseline (``benchmarks/baseline.py``) uses the same networks,
 losses, batch and critic steps; for WGAN-GP both use the keras.io networks.
 Results go to ``benchmarks/results/throughput-<date>.json``.
+
+``--paired`` measures the ratio differently, because this machine's speed
+drifts by 20% between processes and minutes: the baseline and the package are
+built in the same process and trained in alternating rounds of ``--steps``
+steps (ABBA order) on the same in-memory batch, and the ratio is the median
+of the per-round ratios. Drift then hits both sides of each ratio alike.
 
 FLOPs: forward FLOPs of each network are read from TensorFlow's profiler;
 a step is counted as forward + 2x forward for each backward pass
@@ -19,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import platform
 import resource
@@ -149,9 +158,56 @@ def run_case(case: dict) -> dict:
     return result
 
 
-def _spawn(case: dict) -> dict:
+def run_pair(case: dict, rounds: int, round_seconds: float) -> dict:
+    """Baseline and package in one process, alternating rounds (runs inside the subprocess).
+
+    A round is as many steps as the baseline runs in about ``round_seconds``
+    (at least 2), so that fast and slow models are timed over similar spans.
+    """
+    import numpy as np
+    import tensorflow as tf
+
+    batch = case["batch"]
+    x = np.random.default_rng(0).uniform(-1, 1, (batch, 28, 28, 1)).astype("float32")
+    batches = tf.data.Dataset.from_tensors(x).repeat()
+    runners = {}
+    for impl in ("baseline", "package"):
+        model = _build({**case, "impl": impl})
+        model.make_train_function()
+        iterator = iter(batches)
+        runners[impl] = lambda model=model, iterator=iterator: model.train_function(iterator)
+        for _ in range(3):  # tracing and oneDNN primitive creation
+            logs = runners[impl]()
+        float(next(iter(logs.values())))
+    start = time.perf_counter()
+    for _ in range(2):
+        logs = runners["baseline"]()
+    float(next(iter(logs.values())))
+    steps = max(2, math.ceil(round_seconds / ((time.perf_counter() - start) / 2)))
+    rates: dict[str, list[float]] = {"baseline": [], "package": []}
+    for r in range(rounds):
+        for impl in ("baseline", "package") if r % 2 == 0 else ("package", "baseline"):
+            start = time.perf_counter()
+            for _ in range(steps):
+                logs = runners[impl]()
+            float(next(iter(logs.values())))  # wait for the last step
+            rates[impl].append(batch * steps / (time.perf_counter() - start))
+    ratios = [p / b for p, b in zip(rates["package"], rates["baseline"])]
+    return {
+        **case,
+        "steps": steps,
+        "rounds": rounds,
+        "baseline_images_per_s": float(np.median(rates["baseline"])),
+        "package_images_per_s": float(np.median(rates["package"])),
+        "ratio": float(np.median(ratios)),
+        "ratio_runs": sorted(ratios),
+        "rates": rates,
+    }
+
+
+def _spawn(case: dict, flag: str = "--case") -> dict:
     out = subprocess.run(
-        [sys.executable, __file__, "--case", json.dumps(case)],
+        [sys.executable, __file__, flag, json.dumps(case)],
         capture_output=True,
         text=True,
         timeout=1800,
@@ -161,10 +217,62 @@ def _spawn(case: dict) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def _machine() -> dict:
+    import tensorflow as tf
+
+    return {
+        "cpu": platform.processor() or platform.machine(),
+        "cores": os.cpu_count(),
+        "python": platform.python_version(),
+        "tensorflow": tf.__version__,
+        "peak_fp32_gflops": os.cpu_count() * 2.3 * PEAK_FP32_GFLOPS_PER_CORE_GHZ,
+        "command": "python benchmarks/throughput.py " + " ".join(sys.argv[1:]),
+    }
+
+
+def _paired(args: argparse.Namespace) -> None:
+    models = args.models.split(",") if args.models else ["wgan-gp", "gan", "dcgan", "infogan"]
+    results = []
+    for model in models:
+        for batch in [64] if args.quick else [64, 256]:
+            case = {"policy": "float32", "jit": False, "spe": 1, "model": model, "batch": batch}
+            pair = [sys.executable, __file__, "--rounds", str(args.rounds)]
+            pair += ["--round-seconds", str(args.round_seconds)]
+            out = subprocess.run(
+                [*pair, "--pair-case", json.dumps(case)], capture_output=True, text=True
+            )
+            if out.returncode:
+                print(f"pair {case} failed, skipped:\n{out.stderr[-3000:]}", flush=True)
+                continue
+            r = json.loads(out.stdout.strip().splitlines()[-1])
+            results.append(r)
+            runs = ", ".join(f"{x:.2f}" for x in r["ratio_runs"])
+            print(
+                f"{model:8s} b={batch:<4d} baseline {r['baseline_images_per_s']:8.1f} img/s  "
+                f"package {r['package_images_per_s']:8.1f} img/s  "
+                f"ratio {r['ratio']:.2f}x (rounds {runs})",
+                flush=True,
+            )
+    out_path = HERE / "results" / f"throughput-paired-{time.strftime('%Y%m%d-%H%M%S')}.json"
+    out_path.parent.mkdir(exist_ok=True)
+    out_path.write_text(json.dumps({"machine": _machine(), "results": results}, indent=2))
+    print(f"wrote {out_path}")
+
+
 def main() -> None:
     """Run the table of cases and write the results."""
     p = argparse.ArgumentParser()
     p.add_argument("--case", help=argparse.SUPPRESS)
+    p.add_argument("--pair-case", help=argparse.SUPPRESS)
+    p.add_argument(
+        "--paired",
+        action="store_true",
+        help="ratios from both steps in one process, alternating rounds (see module doc)",
+    )
+    p.add_argument("--rounds", type=int, default=8, help="rounds per pair with --paired")
+    p.add_argument(
+        "--round-seconds", type=float, default=4.0, help="length of a round with --paired"
+    )
     p.add_argument("--quick", action="store_true", help="WGAN-GP at batch 64 only")
     p.add_argument(
         "--models", default=None, help="comma-separated subset of the main table, no variants"
@@ -180,6 +288,13 @@ def main() -> None:
     args = p.parse_args()
     if args.case:
         print(json.dumps(run_case(json.loads(args.case))))
+        return
+    if args.pair_case:
+        pair = run_pair(json.loads(args.pair_case), args.rounds, args.round_seconds)
+        print(json.dumps(pair))
+        return
+    if args.paired:
+        _paired(args)
         return
 
     base = {"policy": "float32", "jit": False, "spe": 1, "steps": args.steps, "epochs": args.epochs}
@@ -248,16 +363,7 @@ def main() -> None:
                 f"  {r['model']:8s} b={r['batch']:<4d} {r['policy']:15s} jit={r['jit']!s:5s} "
                 f"{r['images_per_s'] / match[0]['images_per_s']:.2f}x"
             )
-    import tensorflow as tf
-
-    machine = {
-        "cpu": platform.processor() or platform.machine(),
-        "cores": os.cpu_count(),
-        "python": platform.python_version(),
-        "tensorflow": tf.__version__,
-        "peak_fp32_gflops": os.cpu_count() * 2.3 * PEAK_FP32_GFLOPS_PER_CORE_GHZ,
-        "command": "python benchmarks/throughput.py " + " ".join(sys.argv[1:]),
-    }
+    machine = _machine()
     out = HERE / "results" / f"throughput-{time.strftime('%Y%m%d-%H%M%S')}.json"
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps({"machine": machine, "results": results}, indent=2))
