@@ -25,9 +25,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
+from throughput import machine_info, peak_fp32_gflops  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
-PEAK_FP32_GFLOPS = (os.cpu_count() or 1) * 2.3 * 64
 
 # (input size, input channels, output channels) of the critic's 5x5 stride-2 convs.
 CRITIC_CONVS = [(32, 1, 64), (16, 64, 128), (8, 128, 256), (4, 256, 512)]
@@ -124,7 +124,7 @@ def main() -> None:
     p.add_argument("--repeats", type=int, default=30)
     args = p.parse_args()
     rows = measure(args.batch, args.repeats)
-    print(f"batch {args.batch}, nominal fp32 peak {PEAK_FP32_GFLOPS:.0f} GFLOP/s")
+    print(f"batch {args.batch}, nominal fp32 peak {peak_fp32_gflops():.0f} GFLOP/s")
     for r in rows:
         print(
             f"{r['layer']:22s} {r['op']:44s} {r['ms']:7.2f} ms  "
@@ -133,14 +133,7 @@ def main() -> None:
         )
     out = HERE / "results" / f"conv_shapes-{time.strftime('%Y%m%d-%H%M%S')}.json"
     out.parent.mkdir(exist_ok=True)
-    machine = {
-        "cores": os.cpu_count(),
-        "tensorflow": tf.__version__,
-        "peak_fp32_gflops": PEAK_FP32_GFLOPS,
-        "command": "python benchmarks/conv_shapes.py "
-        f"--batch {args.batch} --repeats {args.repeats}",
-    }
-    out.write_text(json.dumps({"machine": machine, "results": rows}, indent=2))
+    out.write_text(json.dumps({"machine": machine_info(), "results": rows}, indent=2))
     print(f"wrote {out}")
 
 

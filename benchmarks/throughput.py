@@ -4,7 +4,6 @@
     python benchmarks/throughput.py --quick    # WGAN-GP comparison only
     python benchmarks/throughput.py --paired   # ratios with both steps in one process
 
-
 Every case runs in its own subprocess (so that peak memory is its own) on
 synthetic in-memory data: images/s are timed per batch with a callback after a
 warm-up epoch (not the whole ``fit`` call), and the median of several epochs
@@ -14,9 +13,9 @@ Results go to ``benchmarks/results/throughput-<date>.json``.
 
 ``--paired`` measures the ratio differently, because this machine's speed
 drifts by 20% between processes and minutes: the baseline and the package are
-built in the same process and trained in alternating rounds of ``--steps``
-steps (ABBA order) on the same in-memory batch, and the ratio is the median
-of the per-round ratios. Drift then hits both sides of each ratio alike.
+built in the same process and trained in alternating rounds of about
+``--round-seconds`` each (ABBA order) on the same in-memory batch, and the
+ratio is the median of the per-round ratios. Drift then hits both sides of each ratio alike.
 
 FLOPs: forward FLOPs of each network are read from TensorFlow's profiler;
 a step is counted as forward + 2x forward for each backward pass
@@ -170,28 +169,25 @@ def run_pair(case: dict, rounds: int, round_seconds: float) -> dict:
     batch = case["batch"]
     x = np.random.default_rng(0).uniform(-1, 1, (batch, 28, 28, 1)).astype("float32")
     batches = tf.data.Dataset.from_tensors(x).repeat()
-    runners = {}
-    for impl in ("baseline", "package"):
-        model = _build({**case, "impl": impl})
-        model.make_train_function()
-        iterator = iter(batches)
-        runners[impl] = lambda model=model, iterator=iterator: model.train_function(iterator)
-        for _ in range(3):  # tracing and oneDNN primitive creation
-            logs = runners[impl]()
+    models = {impl: _build({**case, "impl": impl}) for impl in ("baseline", "package")}
+    iterators = {impl: iter(batches) for impl in models}
+
+    def run(impl: str, steps: int) -> float:
+        """Seconds for ``steps`` train steps of one side, up to the last step's end."""
+        start = time.perf_counter()
+        for _ in range(steps):
+            logs = models[impl].train_function(iterators[impl])
         float(next(iter(logs.values())))
-    start = time.perf_counter()
-    for _ in range(2):
-        logs = runners["baseline"]()
-    float(next(iter(logs.values())))
-    steps = max(2, math.ceil(round_seconds / ((time.perf_counter() - start) / 2)))
+        return time.perf_counter() - start
+
+    for impl, model in models.items():
+        model.make_train_function()
+        run(impl, 3)  # tracing and oneDNN primitive creation
+    steps = max(2, math.ceil(round_seconds / (run("baseline", 2) / 2)))
     rates: dict[str, list[float]] = {"baseline": [], "package": []}
     for r in range(rounds):
         for impl in ("baseline", "package") if r % 2 == 0 else ("package", "baseline"):
-            start = time.perf_counter()
-            for _ in range(steps):
-                logs = runners[impl]()
-            float(next(iter(logs.values())))  # wait for the last step
-            rates[impl].append(batch * steps / (time.perf_counter() - start))
+            rates[impl].append(batch * steps / run(impl, steps))
     ratios = [p / b for p, b in zip(rates["package"], rates["baseline"])]
     return {
         **case,
@@ -205,9 +201,9 @@ def run_pair(case: dict, rounds: int, round_seconds: float) -> dict:
     }
 
 
-def _spawn(case: dict, flag: str = "--case") -> dict:
+def _spawn(case: dict, *options: str, flag: str = "--case") -> dict:
     out = subprocess.run(
-        [sys.executable, __file__, flag, json.dumps(case)],
+        [sys.executable, __file__, *options, flag, json.dumps(case)],
         capture_output=True,
         text=True,
         timeout=1800,
@@ -217,7 +213,13 @@ def _spawn(case: dict, flag: str = "--case") -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def _machine() -> dict:
+def peak_fp32_gflops() -> float:
+    """Nominal fp32 peak of this machine (all cores at the 2.3 GHz base clock)."""
+    return (os.cpu_count() or 1) * 2.3 * PEAK_FP32_GFLOPS_PER_CORE_GHZ
+
+
+def machine_info() -> dict:
+    """The machine, library versions and the command line, recorded beside results."""
     import tensorflow as tf
 
     return {
@@ -225,8 +227,8 @@ def _machine() -> dict:
         "cores": os.cpu_count(),
         "python": platform.python_version(),
         "tensorflow": tf.__version__,
-        "peak_fp32_gflops": os.cpu_count() * 2.3 * PEAK_FP32_GFLOPS_PER_CORE_GHZ,
-        "command": "python benchmarks/throughput.py " + " ".join(sys.argv[1:]),
+        "peak_fp32_gflops": peak_fp32_gflops(),
+        "command": " ".join(["python", f"benchmarks/{Path(sys.argv[0]).name}", *sys.argv[1:]]),
     }
 
 
@@ -236,15 +238,12 @@ def _paired(args: argparse.Namespace) -> None:
     for model in models:
         for batch in [64] if args.quick else [64, 256]:
             case = {"policy": "float32", "jit": False, "spe": 1, "model": model, "batch": batch}
-            pair = [sys.executable, __file__, "--rounds", str(args.rounds)]
-            pair += ["--round-seconds", str(args.round_seconds)]
-            out = subprocess.run(
-                [*pair, "--pair-case", json.dumps(case)], capture_output=True, text=True
-            )
-            if out.returncode:
-                print(f"pair {case} failed, skipped:\n{out.stderr[-3000:]}", flush=True)
+            options = ["--rounds", str(args.rounds), "--round-seconds", str(args.round_seconds)]
+            try:
+                r = _spawn(case, *options, flag="--pair-case")
+            except (RuntimeError, subprocess.TimeoutExpired) as e:
+                print(f"pair failed, skipped: {e}", flush=True)
                 continue
-            r = json.loads(out.stdout.strip().splitlines()[-1])
             results.append(r)
             runs = ", ".join(f"{x:.2f}" for x in r["ratio_runs"])
             print(
@@ -255,7 +254,7 @@ def _paired(args: argparse.Namespace) -> None:
             )
     out_path = HERE / "results" / f"throughput-paired-{time.strftime('%Y%m%d-%H%M%S')}.json"
     out_path.parent.mkdir(exist_ok=True)
-    out_path.write_text(json.dumps({"machine": _machine(), "results": results}, indent=2))
+    out_path.write_text(json.dumps({"machine": machine_info(), "results": results}, indent=2))
     print(f"wrote {out_path}")
 
 
@@ -363,7 +362,7 @@ def main() -> None:
                 f"  {r['model']:8s} b={r['batch']:<4d} {r['policy']:15s} jit={r['jit']!s:5s} "
                 f"{r['images_per_s'] / match[0]['images_per_s']:.2f}x"
             )
-    machine = _machine()
+    machine = machine_info()
     out = HERE / "results" / f"throughput-{time.strftime('%Y%m%d-%H%M%S')}.json"
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps({"machine": machine, "results": results}, indent=2))
