@@ -268,7 +268,7 @@ def main() -> None:
         action="store_true",
         help="ratios from both steps in one process, alternating rounds (see module doc)",
     )
-    p.add_argument("--rounds", type=int, default=8, help="rounds per pair with --paired")
+    p.add_argument("--rounds", type=int, default=10, help="rounds per pair with --paired")
     p.add_argument(
         "--round-seconds", type=float, default=4.0, help="length of a round with --paired"
     )
