@@ -224,6 +224,36 @@ def build_parser() -> argparse.ArgumentParser:
         "translation, cutout (e.g. translation,cutout); 'none'; or 'auto': translation "
         "for data sets of fewer than 10,000 images (such as digits), none otherwise",
     )
+    g = p.add_argument_group("objective (gan, dcgan)")
+    g.add_argument(
+        "--loss",
+        default="non-saturating",
+        choices=["non-saturating", "hinge", "relativistic"],
+        help="adversarial loss: the original GAN's (non-saturating G loss), hinge (Lim and Ye "
+        "2017) or relativistic pairing (RpGAN; Jolicoeur-Martineau 2019, Huang et al. 2024)",
+    )
+    g.add_argument(
+        "--r1",
+        type=_non_negative_float,
+        default=0.0,
+        metavar="GAMMA",
+        help="R1 penalty on real images, gamma/2 * E||grad D(x)||^2 (Mescheder et al. 2018); "
+        "with R1 or R2 on, DCGAN's discriminator has no batch norm",
+    )
+    g.add_argument(
+        "--r2",
+        type=_non_negative_float,
+        default=0.0,
+        metavar="GAMMA",
+        help="R2 penalty on generated images, weighted like --r1",
+    )
+    g.add_argument(
+        "--reg-interval",
+        type=_positive_int,
+        default=1,
+        metavar="K",
+        help="lazy regularisation: apply R1/R2 every K discriminator steps, scaled by K",
+    )
     g = p.add_argument_group("WGAN-GP")
     g.add_argument(
         "--critic-steps", type=_positive_int, default=5, help="critic updates per generator update"
@@ -293,6 +323,10 @@ def main(argv: list[str] | None = None) -> int:
         jit=args.jit,
         mixed_precision=args.mixed_precision,
         resume=args.resume,
+        loss=args.loss,
+        r1=args.r1,
+        r2=args.r2,
+        reg_interval=args.reg_interval,
         critic_steps=args.critic_steps,
         gp_weight=args.gp_weight,
         info_weight=args.info_weight,

@@ -15,10 +15,17 @@ import tensorflow as tf
 
 __all__ = [
     "gradient_penalty",
+    "hinge_discriminator_loss",
+    "hinge_generator_loss",
+    "lazy_regularization",
     "minimax_discriminator_loss",
     "minimax_generator_loss",
     "mutual_information_loss",
     "non_saturating_generator_loss",
+    "r1_penalty",
+    "r2_penalty",
+    "relativistic_discriminator_loss",
+    "relativistic_generator_loss",
     "wasserstein_discriminator_loss",
     "wasserstein_generator_loss",
 ]
@@ -74,6 +81,63 @@ def wasserstein_generator_loss(fake_scores: tf.Tensor) -> tf.Tensor:
     return -tf.reduce_mean(_f32(fake_scores))
 
 
+def hinge_discriminator_loss(real_logits: tf.Tensor, fake_logits: tf.Tensor) -> tf.Tensor:
+    """Hinge loss of the discriminator (Lim and Ye 2017; Miyato et al. 2018, eq. 16).
+
+    ``E[max(0, 1 - D(x))] + E[max(0, 1 + D(G(z)))]`` on raw scores.
+    """
+    real_logits, fake_logits = _f32(real_logits), _f32(fake_logits)
+    return tf.reduce_mean(tf.nn.relu(1.0 - real_logits)) + tf.reduce_mean(
+        tf.nn.relu(1.0 + fake_logits)
+    )
+
+
+def hinge_generator_loss(fake_logits: tf.Tensor) -> tf.Tensor:
+    """Generator loss of the hinge GAN (Lim and Ye 2017; Miyato et al. 2018): ``-E[D(G(z))]``."""
+    return -tf.reduce_mean(_f32(fake_logits))
+
+
+def relativistic_discriminator_loss(real_logits: tf.Tensor, fake_logits: tf.Tensor) -> tf.Tensor:
+    """Relativistic pairing loss of the discriminator (RpGAN; Jolicoeur-Martineau 2019).
+
+    ``E[softplus(-(D(x_i) - D(G(z_i))))]`` over pairs ``i`` of a real and a fake
+    sample: D is asked how much more real each real image is than its paired
+    fake, not whether each is real on its own. Huang et al. (2024, "The GAN is
+    dead; long live the GAN!", eq. 3) regularise it with R1 and R2
+    (:func:`r1_penalty`, :func:`r2_penalty`). The batches are paired row by row,
+    so they must have the same size.
+    """
+    return tf.reduce_mean(tf.nn.softplus(_f32(fake_logits) - _f32(real_logits)))
+
+
+def relativistic_generator_loss(real_logits: tf.Tensor, fake_logits: tf.Tensor) -> tf.Tensor:
+    """Relativistic pairing loss of the generator (Jolicoeur-Martineau 2019; Huang et al. 2024).
+
+    ``E[softplus(-(D(G(z_i)) - D(x_i)))]``: the generator raises each fake's
+    score above its paired real's. Only the generator is updated with it, so
+    ``real_logits`` act as constants.
+    """
+    return tf.reduce_mean(tf.nn.softplus(_f32(real_logits) - _f32(fake_logits)))
+
+
+def _input_gradient_sq_norms(
+    critic: Callable[[tf.Tensor], tf.Tensor], images: tf.Tensor
+) -> tf.Tensor:
+    """``||grad_x D(x)||^2`` per sample, the gradient taken under its own tape.
+
+    Rows of the critic's output must depend on their own input row only (no
+    batch normalisation), so that the gradient of the summed scores is each
+    sample's own gradient. The outer tape differentiates this gradient again:
+    wrap that outer ``tape.gradient`` in :func:`keras_gans.autodiff.skip_zero_curvature`.
+    """
+    images = _f32(images)
+    with tf.GradientTape() as tape:
+        tape.watch(images)
+        scores = _f32(critic(images))
+    grads = _f32(tape.gradient(scores, images))
+    return tf.reduce_sum(tf.square(grads), axis=list(range(1, len(grads.shape))))
+
+
 def gradient_penalty(
     critic: Callable[[tf.Tensor], tf.Tensor],
     real: tf.Tensor,
@@ -103,13 +167,53 @@ def gradient_penalty(
     real = _f32(real)
     fake = _f32(fake)
     interpolated = real + _f32(alpha) * (fake - real)
-    with tf.GradientTape() as tape:
-        tape.watch(interpolated)
-        scores = _f32(critic(interpolated))
-    grads = tape.gradient(scores, interpolated)
-    axes = list(range(1, len(grads.shape)))
-    norms = tf.sqrt(tf.reduce_sum(tf.square(_f32(grads)), axis=axes) + epsilon)
+    norms = tf.sqrt(_input_gradient_sq_norms(critic, interpolated) + epsilon)
     return tf.reduce_mean(tf.square(norms - 1.0))
+
+
+def r1_penalty(critic: Callable[[tf.Tensor], tf.Tensor], real: tf.Tensor) -> tf.Tensor:
+    """Zero-centred gradient penalty on real data, R1 (Mescheder et al. 2018, eq. 9).
+
+    Returns ``E[||grad_x D(x)||^2]`` over real images, unweighted. Convention
+    (Mescheder et al.; StyleGAN2; Huang et al. 2024): the discriminator loss
+    adds ``gamma / 2`` times this value, so ``gamma`` is the paper's
+    regularisation weight.
+    """
+    return tf.reduce_mean(_input_gradient_sq_norms(critic, real))
+
+
+def r2_penalty(critic: Callable[[tf.Tensor], tf.Tensor], fake: tf.Tensor) -> tf.Tensor:
+    """Zero-centred gradient penalty on generated data, R2 (Mescheder et al. 2018, eq. 10).
+
+    ``E[||grad_x D(G(z))||^2]``, unweighted; added with weight ``gamma / 2``
+    like :func:`r1_penalty`. Huang et al. (2024) show that R1 alone lets the
+    relativistic loss diverge and that R1 with R2 keeps it stable.
+    """
+    return tf.reduce_mean(_input_gradient_sq_norms(critic, fake))
+
+
+def lazy_regularization(
+    penalties: dict[str, Callable[[], tf.Tensor]], step: tf.Tensor, interval: int
+) -> dict[str, tf.Tensor]:
+    """Lazy regularisation (Karras et al. 2020, StyleGAN2, section 3.1).
+
+    Evaluates each scalar penalty ``penalties[name]()`` only on steps where
+    ``step % interval == 0`` and multiplies it by ``interval`` there; on the
+    other steps every value is 0 and the penalties' graph is not run. Their
+    average strength is unchanged and their cost is paid once every
+    ``interval`` steps. With ``interval=1`` this is each penalty's value.
+
+    Returns:
+        ``{name: value}`` in float32, scaled as above.
+    """
+    if interval == 1:
+        return {name: _f32(fn()) for name, fn in penalties.items()}
+    applied = tf.equal(tf.math.floormod(tf.cast(step, tf.int64), interval), 0)
+    return tf.cond(
+        applied,
+        lambda: {name: float(interval) * _f32(fn()) for name, fn in penalties.items()},
+        lambda: {name: tf.constant(0.0) for name in penalties},
+    )
 
 
 def mutual_information_loss(

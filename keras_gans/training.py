@@ -28,6 +28,7 @@ import tensorflow as tf
 from keras_gans import augment, data, distribute, evaluation, health, networks
 from keras_gans import callbacks as cb
 from keras_gans.models import DCGAN, GAN, WGANGP, BaseGAN, InfoGAN
+from keras_gans.models.gan import validate_objective
 
 MODELS: dict[str, type[BaseGAN]] = {
     "gan": GAN,
@@ -67,6 +68,10 @@ class TrainConfig:
     jit: str = "auto"
     mixed_precision: str = "off"
     resume: bool = False
+    loss: str = "non-saturating"
+    r1: float = 0.0
+    r2: float = 0.0
+    reg_interval: int = 1
     critic_steps: int = 5
     gp_weight: float = 10.0
     info_weight: float = 1.0
@@ -135,6 +140,15 @@ class TrainConfig:
                 augment.parse_policy(self.diffaugment)
             except ValueError as e:
                 raise ConfigError(str(e)) from None
+        if self.model in ("gan", "dcgan"):
+            try:
+                validate_objective(self.loss, self.r1, self.r2, self.reg_interval)
+            except ValueError as e:
+                raise ConfigError(str(e)) from None
+        elif (self.loss, self.r1, self.r2, self.reg_interval) != ("non-saturating", 0.0, 0.0, 1):
+            raise ConfigError(
+                f"--loss, --r1, --r2 and --reg-interval are for gan and dcgan, not {self.model}"
+            )
         if self.conditional and self.model == "infogan":
             raise ConfigError("--conditional is for gan, dcgan and wgan-gp, not infogan")
         if self.conditioning not in networks.CONDITIONING_MODES:
@@ -175,6 +189,13 @@ def build_model(
         if num_classes is None:
             raise ConfigError("a conditional model needs the number of classes")
         kwargs.update(num_classes=num_classes, conditioning=config.conditioning)
+    if config.model in ("gan", "dcgan"):
+        kwargs.update(
+            adversarial_loss=config.loss,
+            r1_gamma=config.r1,
+            r2_gamma=config.r2,
+            reg_interval=config.reg_interval,
+        )
     if cls is WGANGP:
         kwargs.update(critic_steps=config.critic_steps, gp_weight=config.gp_weight)
     if cls is InfoGAN:

@@ -45,6 +45,7 @@ def test_one_mirrored_step_equals_one_single_device_step():
         "infogan",
         "wgan_gp",
         "conditional_wgan_gp",
+        "relativistic_r1_r2_dcgan",
     ]
     for r in rows:
         assert r["replicas"] == 2 and r["jit"] is False  # "auto" resolves to off under a strategy

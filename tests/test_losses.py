@@ -135,3 +135,88 @@ def test_mutual_information_loss_matches_numpy():
 def test_mutual_information_loss_rejects_mismatched_codes():
     with pytest.raises(ValueError, match="categorical codes"):
         losses.mutual_information_loss([tf.zeros((2, 3))], [], None, None)
+
+
+def test_hinge_losses():
+    # D: mean(relu(1 - r)) + mean(relu(1 + f)); REAL = [0, 2], FAKE = [-1, 1].
+    assert losses.hinge_discriminator_loss(REAL, FAKE).numpy() == pytest.approx(
+        (1.0 + 0.0) / 2 + (0.0 + 2.0) / 2
+    )
+    # Scores beyond the margins cost nothing: real >= 1, fake <= -1.
+    assert losses.hinge_discriminator_loss(tf.fill((3, 1), 1.5), tf.fill((3, 1), -4.0)) == 0.0
+    assert losses.hinge_generator_loss(FAKE).numpy() == pytest.approx(0.0)
+    assert losses.hinge_generator_loss(tf.constant([[2.0], [4.0]])).numpy() == pytest.approx(-3.0)
+
+
+def test_relativistic_pairing_losses():
+    # Pairs (r, f): (0, -1) and (2, 1); D: softplus(f - r), G: softplus(r - f).
+    assert losses.relativistic_discriminator_loss(REAL, FAKE).numpy() == pytest.approx(
+        (sp(-1.0) + sp(-1.0)) / 2, rel=1e-6
+    )
+    assert losses.relativistic_generator_loss(REAL, FAKE).numpy() == pytest.approx(
+        (sp(1.0) + sp(1.0)) / 2, rel=1e-6
+    )
+    # Pairing, not pooling: swapping the fakes changes the loss (pairs (0, 1) and (2, -1)).
+    swapped = tf.constant([[1.0], [-1.0]])
+    assert losses.relativistic_discriminator_loss(REAL, swapped).numpy() == pytest.approx(
+        (sp(1.0) + sp(-3.0)) / 2, rel=1e-6
+    )
+    # A shift of every score leaves it unchanged (only differences count).
+    assert losses.relativistic_discriminator_loss(REAL + 5.0, FAKE + 5.0).numpy() == pytest.approx(
+        losses.relativistic_discriminator_loss(REAL, FAKE).numpy(), rel=1e-6
+    )
+
+
+def test_relativistic_generator_gradient_reaches_fake_scores_only_as_pair_differences():
+    real = tf.Variable([[0.0], [2.0]])
+    fake = tf.Variable([[-1.0], [1.0]])
+    with tf.GradientTape() as tape:
+        loss = losses.relativistic_generator_loss(real, fake)
+    g_real, g_fake = tape.gradient(loss, [real, fake])
+    # d/df softplus(r - f) = -sigmoid(r - f), over a batch of 2.
+    expected = -1.0 / (1.0 + math.exp(-1.0)) / 2
+    np.testing.assert_allclose(g_fake.numpy(), [[expected], [expected]], rtol=1e-6)
+    np.testing.assert_allclose(g_real.numpy(), -g_fake.numpy(), rtol=1e-6)
+
+
+def test_r1_r2_linear_critic_closed_form():
+    # D(x) = <w, x> has input gradient w everywhere: R1 = R2 = ||w||^2 = 7.5.
+    w = tf.reshape(tf.constant([0.5, 1.5, 2.0, -1.0]), (1, 2, 2, 1))
+
+    def critic(x):
+        return tf.reduce_sum(x * w, axis=[1, 2, 3])
+
+    images = tf.random.normal((3, 2, 2, 1), seed=3)
+    assert losses.r1_penalty(critic, images).numpy() == pytest.approx(7.5, rel=1e-6)
+    assert losses.r2_penalty(critic, images).numpy() == pytest.approx(7.5, rel=1e-6)
+
+
+def test_r1_quadratic_critic_is_per_sample_and_differentiable():
+    # D(x) = c/2 ||x||^2 has gradient c x: R1 = c^2 mean ||x||^2, dR1/dc = 2 c mean ||x||^2.
+    c = tf.Variable(3.0)
+
+    def critic(x):
+        return 0.5 * c * tf.reduce_sum(tf.square(x), axis=[1, 2, 3])
+
+    images = np.array([1.0, 2.0, 0.0, 2.0], np.float32).reshape(2, 1, 1, 2)  # ||x||^2 = 5, 4
+    with tf.GradientTape() as tape:
+        r1 = losses.r1_penalty(critic, images)
+    assert r1.numpy() == pytest.approx(9.0 * 4.5, rel=1e-6)
+    assert tape.gradient(r1, c).numpy() == pytest.approx(2 * 3.0 * 4.5, rel=1e-6)
+
+
+def test_lazy_regularization_runs_every_k_steps_scaled_by_k():
+    calls = []
+
+    def penalty():
+        calls.append(1)
+        return tf.constant(2.0)
+
+    @tf.function
+    def at(step):
+        return losses.lazy_regularization({"r1": penalty}, step, 4)["r1"]
+
+    values = [float(at(tf.constant(step, tf.int64))) for step in range(9)]
+    assert values == [8.0, 0.0, 0.0, 0.0, 8.0, 0.0, 0.0, 0.0, 8.0]
+    # Every step: the value itself, unscaled.
+    assert float(losses.lazy_regularization({"r1": penalty}, tf.constant(3), 1)["r1"]) == 2.0

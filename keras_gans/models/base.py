@@ -491,6 +491,14 @@ class BaseGAN(keras.Model):
         ):
             ema.assign(weight)
 
+    @staticmethod
+    def score_logs(real_scores: tf.Tensor, fake_scores: tf.Tensor) -> dict[str, tf.Tensor]:
+        """The mean discriminator (critic) outputs on the real and the fake batch."""
+        return {
+            "real_score": tf.reduce_mean(tf.cast(real_scores, tf.float32)),
+            "fake_score": tf.reduce_mean(tf.cast(fake_scores, tf.float32)),
+        }
+
     def _log(self, values: dict[str, tf.Tensor]) -> dict[str, tf.Tensor]:
         for name, value in values.items():
             self.trackers[name].update_state(value)

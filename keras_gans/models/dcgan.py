@@ -52,21 +52,25 @@ class DCGAN(ConvNetworksMixin, GAN):
     optimizers are InfoGAN's (Chen et al. 2016, appendix C.1): on MNIST these
     give far sharper samples in fewer epochs (``benchmarks/quality.py``).
     Smaller images keep Radford et al.'s all-convolutional networks and
-    learning rates.
+    learning rates. With R1 or R2 on (``r1_gamma``/``r2_gamma``) the
+    discriminator has no batch norm: a zero-centred gradient penalty is per
+    sample, which batch statistics would break (as for the WGAN-GP critic,
+    Gulrajani et al. 2017, section 4).
 
     Args:
         hidden_units: width of the dense layers, None for none, or ``"auto"``
             (:func:`keras_gans.networks.resolve_hidden_units`).
-        **kwargs: as :class:`keras_gans.models.base.BaseGAN`.
+        **kwargs: as :class:`keras_gans.models.gan.GAN` (the adversarial
+            loss and R1/R2 among them).
     """
 
     default_latent_dim = 100
 
     def default_discriminator(self) -> keras.Model:
-        """Convolutional discriminator with batch norm (``networks.dcgan_discriminator``)."""
+        """Convolutional discriminator (``networks.dcgan_discriminator``); BN unless R1/R2."""
         return networks.dcgan_discriminator(
             self.image_shape,
-            batch_norm=True,
+            batch_norm=not self.zero_centred_penalty,
             hidden_units=self.hidden_units,
             spectral_norm=self.spectral_norm,
             num_classes=self.num_classes,

@@ -172,8 +172,7 @@ class InfoGAN(BaseGAN):
             info = self._info_loss(z, q_cat, q_cont)
             return d_loss + self.info_weight * info, {
                 "d_loss": d_loss,
-                "real_score": tf.reduce_mean(tf.cast(real_logits, tf.float32)),
-                "fake_score": tf.reduce_mean(tf.cast(fake_logits, tf.float32)),
+                **self.score_logs(real_logits, fake_logits),
             }
 
         logs = self._minimize(

@@ -102,8 +102,7 @@ class WGANGP(ConvNetworksMixin, BaseGAN):
                 return loss, {
                     "d_loss": loss,
                     "gp": gp,
-                    "real_score": tf.reduce_mean(tf.cast(real_scores, tf.float32)),
-                    "fake_score": tf.reduce_mean(tf.cast(fake_scores, tf.float32)),
+                    **self.score_logs(real_scores, fake_scores),
                 }
 
             self._log(

@@ -35,6 +35,10 @@ def build(name):
         return keras_gans.WGANGP(critic_steps=2, **kwargs)
     if name == "conditional_wgan_gp":
         return keras_gans.WGANGP(critic_steps=2, num_classes=3, **kwargs)
+    if name == "relativistic_r1_r2_dcgan":  # reg_interval=1: the penalties run in this step
+        return keras_gans.DCGAN(
+            adversarial_loss="relativistic", r1_gamma=1.0, r2_gamma=1.0, **kwargs
+        )
     return {"dcgan": keras_gans.DCGAN, "infogan": keras_gans.InfoGAN}[name](**kwargs)
 
 
@@ -84,4 +88,14 @@ def main(names):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:] or ["gan", "dcgan", "infogan", "wgan_gp", "conditional_wgan_gp"])
+    main(
+        sys.argv[1:]
+        or [
+            "gan",
+            "dcgan",
+            "infogan",
+            "wgan_gp",
+            "conditional_wgan_gp",
+            "relativistic_r1_r2_dcgan",
+        ]
+    )
