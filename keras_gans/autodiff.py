@@ -24,24 +24,32 @@ from __future__ import annotations
 
 import contextlib
 import threading
+import warnings
 from collections.abc import Callable, Iterator
 from typing import Any
-
-from tensorflow.python.framework import ops as _tf_ops
-from tensorflow.python.ops import gen_nn_ops
 
 __all__ = ["skip_zero_curvature", "zero_curvature_supported"]
 
 
+# TensorFlow's private modules are imported only when the context is used, so
+# that models which never take a gradient of a gradient never touch them.
+
+
 def _leaky_relu_grad_grad(op: Any, grad: Any) -> tuple[Any, None]:
+    from tensorflow.python.ops import gen_nn_ops
+
     return gen_nn_ops.leaky_relu_grad(grad, op.inputs[1], alpha=op.get_attr("alpha")), None
 
 
 def _relu_grad_grad(op: Any, grad: Any) -> tuple[Any, None]:
+    from tensorflow.python.ops import gen_nn_ops
+
     return gen_nn_ops.relu_grad(grad, op.inputs[1]), None
 
 
 def _relu6_grad_grad(op: Any, grad: Any) -> tuple[Any, None]:
+    from tensorflow.python.ops import gen_nn_ops
+
     return gen_nn_ops.relu6_grad(grad, op.inputs[1]), None
 
 
@@ -56,9 +64,14 @@ _REPLACEMENTS: dict[str, Callable[[Any, Any], tuple[Any, None]]] = {
 _lock = threading.Lock()
 _depth = 0
 _saved: dict[str, Any] = {}
+_warned: list[bool] = []
 
 
 def _registry_entries() -> dict[str, dict[str, Any]] | None:
+    try:
+        from tensorflow.python.framework import ops as _tf_ops
+    except ImportError:
+        return None
     registry = getattr(getattr(_tf_ops, "_gradient_registry", None), "_registry", None)
     if not isinstance(registry, dict):
         return None
@@ -84,6 +97,14 @@ def skip_zero_curvature() -> Iterator[None]:
     global _depth
     entries = _registry_entries()
     if entries is None:
+        if not _warned:
+            _warned.append(True)
+            warnings.warn(
+                "keras_gans.autodiff: this TensorFlow's gradient registry is not the one "
+                "expected; gradient penalties run unpruned (correct, slower)",
+                RuntimeWarning,
+                stacklevel=3,
+            )
         yield
         return
     with _lock:

@@ -416,6 +416,30 @@ def _folder(source, *, image_size, channels, with_labels, **_):
     return ds, len(files), size * size * channels * 4
 
 
+def is_network_error(error: BaseException) -> bool:
+    """Whether a failed download failed for want of a network (DNS, refused, proxy, timeout)."""
+    import socket
+    import urllib.error
+
+    import requests
+
+    network = (
+        requests.exceptions.ConnectionError,
+        requests.exceptions.Timeout,
+        urllib.error.URLError,
+        socket.gaierror,
+        ConnectionError,
+        TimeoutError,
+    )
+    seen = set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        if isinstance(error, network):
+            return True
+        error = error.__cause__ or error.__context__
+    return False
+
+
 def _tfds(source, *, split, image_size, channels, with_labels, data_dir, **_):
     import tensorflow_datasets as tfds
 
@@ -424,6 +448,14 @@ def _tfds(source, *, split, image_size, channels, with_labels, data_dir, **_):
             source, split=split, data_dir=data_dir, with_info=True, shuffle_files=False
         )
     except Exception as e:  # network, missing split, manual download...
+        if is_network_error(e):
+            where = data_dir or "~/tensorflow_datasets"
+            raise DataError(
+                f"cannot download tensorflow-datasets {source!r}: no network connection "
+                f"({type(e).__name__}); on a machine with internet run "
+                f"tfds.load({source!r}, data_dir=DIR) and pass --data-dir DIR here "
+                f"(now {where}), or put a manual download where the data set's docs say"
+            ) from None
         raise DataError(
             f"cannot load tensorflow-datasets {source!r} split {split!r}: {e}"
         ) from None

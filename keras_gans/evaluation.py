@@ -22,6 +22,8 @@ import keras
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
+from keras_gans.data import is_network_error
+
 __all__ = [
     "DomainClassifier",
     "EvaluationCallback",
@@ -263,8 +265,9 @@ class InceptionFeatures:
                 include_top=False, pooling="avg", weights=weights, input_shape=(299, 299, 3)
             )
         except Exception as e:
+            cause = "no network connection" if is_network_error(e) else type(e).__name__
             raise RuntimeError(
-                f"cannot load InceptionV3 weights ({type(e).__name__}): offline, put "
+                f"cannot load InceptionV3 weights ({cause}): offline, put "
                 f"{INCEPTION_WEIGHTS} in {Path.home() / '.keras' / 'models'} or pass weights=PATH"
             ) from None
 

@@ -58,6 +58,15 @@ def test_supported_on_this_tensorflow():
     assert autodiff.zero_curvature_supported()
 
 
+def test_an_unexpected_registry_warns_and_leaves_gradients_alone(monkeypatch):
+    monkeypatch.setattr(autodiff, "_registry_entries", lambda: None)
+    monkeypatch.setattr(autodiff, "_warned", [])
+    original = tf_ops._gradient_registry.lookup("ReluGrad")
+    with pytest.warns(RuntimeWarning, match="run unpruned"):
+        with autodiff.skip_zero_curvature():
+            assert tf_ops._gradient_registry.lookup("ReluGrad") is original
+
+
 def test_penalty_gradients_identical_and_dead_backward_pass_removed():
     critic = _critic()
     plain, skipped = _penalty_gradient_fn(critic, False), _penalty_gradient_fn(critic, True)
@@ -104,7 +113,21 @@ def test_first_order_gradients_unchanged():
         np.testing.assert_array_equal(g.numpy(), e.numpy())
 
 
-def test_every_wgan_gp_update_differentiates_inside_the_context(monkeypatch):
+@pytest.mark.parametrize(
+    "name, kwargs, expected",
+    [
+        ("wgan_gp", {}, 2),  # critic_steps=2: each critic update, not the generator's
+        ("wgan_gp", {"prune_zero_curvature": False}, 0),
+        ("dcgan", {}, 0),  # no gradient of a gradient: no private API
+        ("infogan", {}, 0),
+        ("gan", {}, 0),
+        ("dcgan", {"r1_gamma": 1.0}, 1),  # the discriminator update only
+        ("gan", {"r2_gamma": 1.0, "prune_zero_curvature": False}, 0),
+    ],
+)
+def test_only_second_order_updates_differentiate_inside_the_context(
+    monkeypatch, name, kwargs, expected
+):
     entered = []
     original = autodiff.skip_zero_curvature
 
@@ -115,7 +138,14 @@ def test_every_wgan_gp_update_differentiates_inside_the_context(monkeypatch):
             yield
 
     monkeypatch.setattr(autodiff, "skip_zero_curvature", spy)
-    model = make_model("wgan_gp", (8, 8, 1))  # critic_steps=2
+    model = make_model(name, (8, 8, 1), **kwargs)
     model.compile()
     model.fit(random_images(8, (8, 8, 1)), epochs=1, batch_size=8, verbose=0)
-    assert len(entered) == 3  # traced once: two critic updates and one generator update
+    assert len(entered) == expected  # traced once
+
+
+def test_pruning_option_survives_a_round_trip(tmp_path):
+    model = make_model("wgan_gp", (8, 8, 1), prune_zero_curvature=False)
+    model.compile()
+    model.save(tmp_path / "m.keras")
+    assert keras.saving.load_model(tmp_path / "m.keras").prune_zero_curvature is False

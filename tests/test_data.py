@@ -182,3 +182,27 @@ def test_count_classes_of_each_source(tmp_path):
     assert data.count_classes(str(tmp_path / "x-images-idx3-ubyte")) == 7
     with pytest.raises(data.DataError, match="has no labels"):
         data.count_classes(str(tmp_path / "pets" / "cat"))
+
+
+def test_real_tfds_download_path_fails_on_the_network_not_an_import(tmp_path, monkeypatch):
+    """The real mnist builder runs up to its download; only the socket is refused.
+
+    A missing dependency of the download code (tensorflow-datasets imports some
+    lazily) would surface here as an import error instead of the network message.
+    """
+    import requests
+
+    urls = []
+
+    def refuse(self, request, **kwargs):
+        urls.append(request.url)
+        raise requests.exceptions.ConnectionError(f"refused by the test: {request.url}")
+
+    monkeypatch.setattr(requests.adapters.HTTPAdapter, "send", refuse)
+    with pytest.raises(data.DataError) as info:
+        data.load_dataset("mnist", data_dir=str(tmp_path / "tfds"), batch_size=8)
+    message = str(info.value)
+    assert "\n" not in message
+    assert "cannot download tensorflow-datasets 'mnist': no network connection" in message
+    assert "--data-dir" in message and "No module named" not in message
+    assert any(url.endswith("-idx3-ubyte.gz") for url in urls)  # it really tried to download

@@ -164,3 +164,23 @@ def test_train_with_evaluation_and_the_evaluate_command(tmp_path, monkeypatch, c
     assert "protocol: 300 generated vs 300 real images of digits" in out
     assert "classifier trained and cached" in out and "code_accuracy" in out
     assert (tmp_path / "cache" / "classifiers" / "digits-8x8x1.keras").is_file()
+
+
+def test_inception_weights_download_offline_says_so(monkeypatch):
+    """Keras' real InceptionV3 path runs up to its download; only the URL fetch is refused."""
+    import urllib.error
+    import urllib.request
+
+    urls = []
+
+    def refuse(url, *args, **kwargs):
+        urls.append(str(getattr(url, "full_url", url)))
+        raise urllib.error.URLError("refused by the test")
+
+    monkeypatch.setattr(urllib.request, "urlopen", refuse)
+    with pytest.raises(RuntimeError) as info:
+        evaluation.InceptionFeatures()
+    message = str(info.value)
+    assert message.startswith("cannot load InceptionV3 weights (no network connection)")
+    assert evaluation.INCEPTION_WEIGHTS in message and "weights=PATH" in message
+    assert any(evaluation.INCEPTION_WEIGHTS in url for url in urls)

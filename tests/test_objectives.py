@@ -59,21 +59,25 @@ def test_discriminator_loss_matches_the_losses_module_with_weighted_penalties():
 
 
 def test_r1_shrinks_the_discriminator_input_gradient():
-    """A strong R1 keeps D flat at the data: its tracked penalty ends far lower than without."""
+    """A strong R1 keeps D flat at the data: E||grad D(x)||^2 on it ends far lower."""
     x = np.full((64, *SHAPE), 0.5, np.float32) + random_images(64, SHAPE) * 0.1
     finals = {}
-    for gamma in (0.0, 100.0):
-        model = make_model("dcgan", SHAPE, r1_gamma=gamma or 1e-9)
+    for gamma in (1e-9, 1000.0):  # 1e-9: no batch norm either, so only gamma differs
+        keras.utils.set_random_seed(0)
+        model = make_model("dcgan", SHAPE, r1_gamma=gamma)
         model.compile()
-        history = model.fit(x, batch_size=16, epochs=3, verbose=0, shuffle=False).history
-        finals[gamma] = history["r1"][-1]
-    assert finals[100.0] < 0.5 * finals[0.0]
+        model.fit(x, batch_size=16, epochs=4, verbose=0, shuffle=False)
+        critic = lambda images, m=model: m.discriminator(images, training=False)  # noqa: E731
+        finals[gamma] = float(losses.r1_penalty(critic, x))
+    # Seeds 0-3 measured 0.29-0.42.
+    assert finals[1000.0] < 0.6 * finals[1e-9]
 
 
 @pytest.mark.parametrize("loss", ["hinge", "relativistic"])
 def test_generator_moves_towards_the_data(loss):
     """Constant-grey data: each loss pulls the generator's mean pixel from ~0 towards 0.6."""
     x = np.full((64, *SHAPE), 0.6, np.float32)
+    keras.utils.set_random_seed(0)
     model = make_model("dcgan", SHAPE, adversarial_loss=loss, r1_gamma=0.1, r2_gamma=0.1)
     model.compile(*(keras.optimizers.Adam(2e-3, beta_1=0.5) for _ in range(2)))
     before = float(model.generate(64, seed=1).mean())

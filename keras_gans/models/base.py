@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -45,6 +46,12 @@ class BaseGAN(keras.Model):
     Miyato and Koyama 2018, or ``"concat"``, a one-hot input); ``fit`` then
     trains on ``(images, labels)`` batches, the fake batch of each step using
     the real batch's labels, and ``model([z, labels])`` generates.
+
+    ``prune_zero_curvature`` (default on): updates whose loss holds a gradient
+    (WGAN-GP's penalty, R1/R2) skip an all-zero part of their backward pass
+    (:mod:`keras_gans.autodiff`; exact, faster). It patches a private
+    TensorFlow registry while such a gradient is taken; turn it off to use
+    only TensorFlow's public API. Other updates never touch it.
     """
 
     tracker_names: tuple[str, ...] = ("d_loss", "g_loss", "real_score", "fake_score")
@@ -64,9 +71,11 @@ class BaseGAN(keras.Model):
         diffaugment: str | Sequence[str] | None = None,
         num_classes: int | None = None,
         conditioning: str = "projection",
+        prune_zero_curvature: bool = True,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        self.prune_zero_curvature = bool(prune_zero_curvature)
         networks.validate_conditioning(num_classes, conditioning)
         self.num_classes = num_classes
         self.conditioning = conditioning
@@ -453,6 +462,8 @@ class BaseGAN(keras.Model):
         optimizer: keras.optimizers.Optimizer,
         variables: Sequence[tf.Variable],
         loss_fn: Callable[[], tuple[tf.Tensor, dict[str, tf.Tensor]]],
+        *,
+        second_order: bool = False,
     ) -> dict[str, tf.Tensor]:
         """One gradient step of ``optimizer`` on ``variables``.
 
@@ -460,13 +471,17 @@ class BaseGAN(keras.Model):
         is divided by the number of replicas (gradients are summed across
         replicas, so this keeps the global-batch mean) and goes through the
         optimizer's loss scaling (a no-op unless mixed_float16).
+        ``second_order``: the loss contains a gradient (a gradient penalty); its
+        all-zero second-derivative pass is pruned unless ``prune_zero_curvature``
+        is off (:mod:`keras_gans.autodiff`, which uses a private TensorFlow API).
         """
         with tf.GradientTape() as tape:
             loss, terms = loss_fn()
             replicas = tf.distribute.get_strategy().num_replicas_in_sync
             scaled = optimizer.scale_loss(loss / replicas if replicas > 1 else loss)
+        prune = second_order and self.prune_zero_curvature
         # Exact: only prunes backward passes that add zeros (keras_gans.autodiff).
-        with autodiff.skip_zero_curvature():
+        with autodiff.skip_zero_curvature() if prune else contextlib.nullcontext():
             grads = tape.gradient(scaled, variables)
         optimizer.apply_gradients(zip(grads, variables))
         if optimizer is self.g_optimizer and self.ema_generator is not None:
@@ -543,6 +558,7 @@ class BaseGAN(keras.Model):
             diffaugment=list(self.diffaugment),
             num_classes=self.num_classes,
             conditioning=self.conditioning,
+            prune_zero_curvature=self.prune_zero_curvature,
         )
         return config
 

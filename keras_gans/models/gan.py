@@ -148,7 +148,10 @@ class GAN(BaseGAN):
             return loss, {"d_loss": loss, **self.score_logs(real_logits, fake_logits), **penalties}
 
         logs = self._minimize(
-            self.d_optimizer, self.discriminator.trainable_variables, discriminator_loss
+            self.d_optimizer,
+            self.discriminator.trainable_variables,
+            discriminator_loss,
+            second_order=self.zero_centred_penalty,
         )
         self._log_penalties({name: logs.pop(name) for name in ("r1", "r2") if name in logs}, d_step)
 

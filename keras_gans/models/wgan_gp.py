@@ -107,7 +107,10 @@ class WGANGP(ConvNetworksMixin, BaseGAN):
 
             self._log(
                 self._minimize(
-                    self.d_optimizer, self.discriminator.trainable_variables, critic_loss
+                    self.d_optimizer,
+                    self.discriminator.trainable_variables,
+                    critic_loss,
+                    second_order=True,
                 )
             )
 
