@@ -33,6 +33,7 @@ import json
 import os
 import platform
 import shlex
+import shutil
 import subprocess
 import sys
 import time
@@ -95,7 +96,17 @@ def coverage(judge: evaluation.DomainClassifier, images: np.ndarray) -> dict:
     p = counts / counts.sum()
     nonzero = p > 0
     kl = float(np.sum(p[nonzero] * np.log(p[nonzero] * 1000)))
-    return {"modes": int(nonzero.sum()), "kl": round(kl, 4), "samples": int(counts.sum())}
+    # The joint KL is the channels' marginal KLs plus their dependence: which part dominates.
+    marginal = []
+    for d in digits:
+        q = np.bincount(d, minlength=10) / len(d)
+        marginal.append(round(float(np.sum(q[q > 0] * np.log(q[q > 0] * 10))), 4))
+    return {
+        "modes": int(nonzero.sum()),
+        "kl": round(kl, 4),
+        "channel_kl": marginal,
+        "samples": int(counts.sum()),
+    }
 
 
 def write_folder(images: np.ndarray, folder: Path) -> None:
@@ -122,6 +133,9 @@ def main() -> None:
         help="comma-separated names of CONFIGS, or 'label:train.py arguments' to explore others",
     )
     p.add_argument("--work", default=str(HERE / "work"))
+    p.add_argument(
+        "--score-existing", action="store_true", help="score finished runs instead of retraining"
+    )
     p.add_argument("--out", default=str(HERE / "results" / "mode_coverage.json"))
     args = p.parse_args()
 
@@ -143,11 +157,10 @@ def main() -> None:
     report = json.loads(out.read_text()) if out.exists() else {}
     report.update(
         protocol={
-            "data": f"{args.images} Stacked MNIST images from the 10,000 MNIST test digits, "
-            f"seed {args.seed}, as a PNG folder",
-            "train": f"train.py --dataset FOLDER --epochs {args.epochs} --batch-size 64 "
-            f"--seed {args.seed} + the configuration's arguments",
-            "images_seen": args.epochs * args.images,
+            "data": f"{args.images} Stacked MNIST images from the 10,000 MNIST test digits "
+            "(drawn with the row's seed), as a PNG folder",
+            "train": "train.py --dataset FOLDER --epochs E --batch-size 64 --seed S + the "
+            "configuration's arguments (E, S and the images seen in each row)",
             "samples": SAMPLES,
             "judge": "DomainClassifier on digits 0-7999, applied per channel",
             "judge_heldout_accuracy": round(judge.accuracy(scaled[8000:], labels[8000:]), 4),
@@ -163,7 +176,8 @@ def main() -> None:
         if ":" in name:
             name, extra = name.split(":", 1)
             CONFIGS[name] = shlex.split(extra)
-        run_dir = work / "runs" / f"{name.replace(' ', '').replace('+', '_')}-seed{args.seed}"
+        slug = name.replace(" ", "").replace("+", "_")
+        run_dir = work / "runs" / f"{slug}-{args.epochs}ep-seed{args.seed}"
         command = [
             sys.executable,
             str(ROOT / "train.py"),
@@ -180,8 +194,15 @@ def main() -> None:
             *CONFIGS[name],
         ]
         start = time.time()
-        result = subprocess.run(command, capture_output=True, text=True)
-        seconds = time.time() - start
+        if args.score_existing and (run_dir / "model.keras").exists():
+            # Re-score a finished run; its time is config.json to model.keras.
+            result = subprocess.CompletedProcess(command, 0)
+            seconds = (run_dir / "model.keras").stat().st_mtime
+            seconds -= (run_dir / "config.json").stat().st_mtime
+        else:
+            shutil.rmtree(run_dir, ignore_errors=True)  # a fresh run, not a resumed one
+            result = subprocess.run(command, capture_output=True, text=True)
+            seconds = time.time() - start
         row = {
             "train_args": [*CONFIGS[name], "--epochs", str(args.epochs), "--batch-size", "64"],
             "seed": args.seed,
@@ -200,7 +221,7 @@ def main() -> None:
                 out.parent / f"mode_coverage_{run_dir.name}.png",
                 scale=2,
             )
-        report["configurations"][f"{name} (seed {args.seed})"] = row
+        report["configurations"][f"{name}, {args.epochs} epochs, seed {args.seed}"] = row
         print(name, json.dumps(row), flush=True)
         finished = [
             (r["kl"], r["train_args"])

@@ -158,6 +158,25 @@ class TrainConfig:
             )
 
 
+def resume_conflicts(config: TrainConfig, stored: dict[str, Any], ignore: Any = ()) -> list[str]:
+    """Options set away from their defaults in ``config`` that a resumed run would ignore.
+
+    ``stored`` is the run's config.json. An option counts when it is not the
+    default and not the stored value, so a resumed run never silently trains
+    something other than what the user asked for (e.g. ``--model wgan-gp`` on
+    a DCGAN run). Returns one ``"name (given X, the run has Y)"`` per option.
+    """
+    out = []
+    for f in dataclasses.fields(TrainConfig):
+        if f.name in ignore or f.name in ("runs_root", "run_dir", "resume"):
+            continue
+        default = f.default_factory() if f.default_factory is not dataclasses.MISSING else f.default
+        given = getattr(config, f.name)
+        if given != default and given != stored.get(f.name, default):
+            out.append(f"{f.name} (given {given!r}, the run has {stored.get(f.name, default)!r})")
+    return out
+
+
 def resolve_diffaugment(policy: str | None, num_images: int | None) -> str | None:
     """The DiffAugment policy to train with.
 
@@ -255,6 +274,12 @@ def run(config: TrainConfig) -> Path:
             "run_dir": str(run_dir),
             "resume": True,
         }
+        conflicts = resume_conflicts(config, stored, ignore=keep)
+        if conflicts:
+            raise ConfigError(
+                f"--resume continues {run_dir} with the options in its config.json, and these "
+                f"differ from it: {'; '.join(conflicts)}; drop them, or train a new --run-dir"
+            )
         config = TrainConfig(**{**stored, **keep})
         config.validate()
 

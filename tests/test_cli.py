@@ -1,5 +1,6 @@
 """train.py end to end: outputs, TensorBoard logs, bad input, kill and resume."""
 
+import dataclasses
 import json
 import os
 import signal
@@ -204,3 +205,28 @@ def test_diffaugment_auto_depends_on_the_data_set_size(tmp_path):
     assert keras.saving.load_model(run_dir / "model.keras").diffaugment == ("translation",)
     with pytest.raises(SystemExit):
         train.main(["--diffaugment", "zoom", "--run-dir", str(tmp_path / "bad")])
+
+
+def test_resume_refuses_options_that_contradict_the_run(tmp_path, capsys):
+    from keras_gans import training
+
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    stored = training.TrainConfig(model="dcgan", batch_size=64, run_dir=str(run_dir))
+    (run_dir / "config.json").write_text(json.dumps(dataclasses.asdict(stored)))
+    with pytest.raises(SystemExit) as exit_info:
+        args = ["--model", "wgan-gp", "--critic-steps", "3"]
+        train.main(["--resume", "--run-dir", str(run_dir), *args])
+    assert exit_info.value.code == 2
+    last = capsys.readouterr().err.strip().splitlines()[-1]
+    assert "model (given 'wgan-gp', the run has 'dcgan')" in last
+    assert "critic_steps (given 3, the run has 5)" in last
+    assert "--resume continues" in last and "batch_size" not in last
+    # The run's own values, the defaults, and how long to train are not conflicts.
+    same = training.TrainConfig(model="dcgan", batch_size=64, epochs=500, resume=True)
+    assert training.resume_conflicts(same, dataclasses.asdict(stored), ignore={"epochs"}) == []
+    other = training.TrainConfig(loss="hinge", r1=1.0)
+    assert training.resume_conflicts(other, dataclasses.asdict(stored)) == [
+        "loss (given 'hinge', the run has 'non-saturating')",
+        "r1 (given 1.0, the run has 0.0)",
+    ]

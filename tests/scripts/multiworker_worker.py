@@ -52,6 +52,8 @@ config = training.TrainConfig(
     sample_every_steps=5,
     num_samples=4,
 )
+if resume:  # the run's config.json holds the options; only these may be given
+    config = training.TrainConfig(run_dir=run_dir, resume=True, epochs=epochs, verbose=0)
 training.run(config)
 model = captured["model"]
 digest = hashlib.sha256()
