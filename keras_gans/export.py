@@ -101,10 +101,8 @@ def export_generator(
     if version < 1:
         raise ExportError(f"version must be a positive integer, got {version}")
     target = root / str(version)
-    if target.exists():
-        if not overwrite:
-            raise ExportError(f"{target} exists: choose another version or pass overwrite=True")
-        shutil.rmtree(target)
+    if target.exists() and not overwrite:
+        raise ExportError(f"{target} exists: choose another version or pass overwrite=True")
 
     generator = gan.inference_generator  # the EMA generator when enabled
     width = gan.generator_input_dim
@@ -177,8 +175,20 @@ def export_generator(
     tmp = root / f".tmp-{version}-{os.getpid()}"
     if tmp.exists():
         shutil.rmtree(tmp)
-    archive.write_out(str(tmp), verbose=False)
-    os.replace(tmp, target)
+    try:
+        archive.write_out(str(tmp), verbose=False)
+    except OSError as e:  # a full disk, a read-only folder: say where, keep what was there
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise ExportError(f"cannot write the SavedModel to {target}: {e}") from None
+    if target.exists():
+        # Overwrite: the old version stays whole until the new one is complete, and
+        # each rename is atomic, so a reader never sees a half-written version.
+        old = root / f".old-{version}-{os.getpid()}"
+        os.replace(target, old)
+        os.replace(tmp, target)
+        shutil.rmtree(old)
+    else:
+        os.replace(tmp, target)
     return target
 
 

@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import keras
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -181,3 +182,29 @@ def test_export_and_sample_command_lines(tmp_path, capsys):
     from PIL import Image
 
     assert Image.open(tmp_path / "grid.png").size == (48, 48)
+
+
+def test_overwrite_keeps_the_old_version_whole_until_the_new_one_is_written(tmp_path, monkeypatch):
+    first, second = _trained("gan"), _trained("gan")
+    second.generator.set_weights([w * 0.5 for w in second.generator.get_weights()])
+    z = tf.random.normal((2, first.latent_dim), seed=0)
+
+    def served(version_dir):
+        fn = tf.saved_model.load(str(version_dir)).signatures["serving_default"]
+        return list(fn(z=z).values())[0].numpy()
+
+    target = export_generator(first, tmp_path, version=1)
+    expected_first = served(target)
+
+    def fail(self, *args, **kwargs):
+        raise OSError("disk full (test)")
+
+    with monkeypatch.context() as m:
+        # The factory returns the backend's subclass: patch the class actually used.
+        m.setattr(type(keras.export.ExportArchive()), "write_out", fail)
+        with pytest.raises(ExportError, match="cannot write the SavedModel to .*1: disk full"):
+            export_generator(second, tmp_path, version=1, overwrite=True)
+    np.testing.assert_array_equal(served(target), expected_first)  # untouched
+    export_generator(second, tmp_path, version=1, overwrite=True)
+    np.testing.assert_allclose(served(target), second(z).numpy(), atol=1e-6)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["1"]  # no temporary folder left
