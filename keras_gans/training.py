@@ -15,6 +15,7 @@ import dataclasses
 import json
 import os
 import shutil
+import socket
 import sys
 import tempfile
 import time
@@ -249,7 +250,85 @@ def _count_batches(ds: tf.data.Dataset) -> int:
     return n
 
 
+class RunLock:
+    """One writer per run directory: ``RUN_DIR/.lock`` holds the writer's pid and host.
+
+    A second process on a directory whose writer is alive is refused
+    (:class:`ConfigError` naming it); a lock whose process is gone (a killed
+    run) is taken over with a warning. The lock is created atomically
+    (``O_EXCL``) and removed when the run ends, however it ends.
+    """
+
+    def __init__(self, run_dir: Path) -> None:
+        self.run_dir = Path(run_dir)
+        self.path = self.run_dir / ".lock"
+        self.owner = f"{os.getpid()} {socket.gethostname()}"
+
+    def acquire(self) -> RunLock:
+        """Take the lock or raise :class:`ConfigError`; returns ``self``."""
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        while True:
+            try:
+                fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+            except FileExistsError:
+                pid, host = self._holder()
+                if pid is not None and (host != socket.gethostname() or _alive(pid)):
+                    where = "" if host == socket.gethostname() else f" on {host}"
+                    raise ConfigError(
+                        f"{self.run_dir} is in use by another training process (pid {pid}"
+                        f"{where}): wait for it to end, or choose another --run-dir"
+                    ) from None
+                print(
+                    f"warning: {self.path} was left by pid {pid}, which is no longer running: "
+                    "taking the run directory over"
+                )
+                self.path.unlink(missing_ok=True)
+                continue
+            with os.fdopen(fd, "w") as f:
+                f.write(self.owner)
+            return self
+
+    def release(self) -> None:
+        """Remove the lock if this process still holds it."""
+        try:
+            if self.path.read_text() == self.owner:
+                self.path.unlink()
+        except OSError:
+            pass
+
+    def _holder(self) -> tuple[int | None, str | None]:
+        try:
+            pid, host = self.path.read_text().split(" ", 1)
+            return int(pid), host
+        except (OSError, ValueError):  # vanished or unreadable: nobody to wait for
+            return None, None
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, owned by another user
+        return True
+    return True
+
+
 def run(config: TrainConfig) -> Path:
+    """Train a GAN as ``config`` says and return the run directory (see :func:`_run`).
+
+    The run directory is locked for the run (:class:`RunLock`), so a second
+    process cannot write into it at the same time.
+    """
+    locks: list[RunLock] = []
+    try:
+        return _run(config, locks)
+    finally:
+        for lock in locks:
+            lock.release()
+
+
+def _run(config: TrainConfig, locks: list[RunLock]) -> Path:
     """Train a GAN as ``config`` says and return the run directory.
 
     With ``config.resume`` and an existing ``run_dir``, continue from its last
@@ -294,6 +373,8 @@ def run(config: TrainConfig) -> Path:
         raise ConfigError(str(e)) from None
     multiworker = isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy)
     chief = distribute.is_chief() if multiworker else True
+    if chief and run_dir is not None:  # other workers of a multi-worker run write elsewhere
+        locks.append(RunLock(run_dir).acquire())
     if config.seed is not None:
         keras.utils.set_random_seed(config.seed)
         tf.config.experimental.enable_op_determinism()
@@ -328,6 +409,8 @@ def run(config: TrainConfig) -> Path:
     )
 
     run_dir = run_dir or _default_run_dir(config, info.name)
+    if chief and not locks:  # a new, timestamped run directory
+        locks.append(RunLock(run_dir).acquire())
     checkpoint_dir = run_dir / "checkpoints"
     initial_epoch = 0
     latest = cb.latest_checkpoint(checkpoint_dir) if config.resume else None

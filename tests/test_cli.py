@@ -230,3 +230,28 @@ def test_resume_refuses_options_that_contradict_the_run(tmp_path, capsys):
         "loss (given 'hinge', the run has 'non-saturating')",
         "r1 (given 1.0, the run has 0.0)",
     ]
+
+
+def test_one_writer_per_run_directory(tmp_path, capsys):
+    import socket
+
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    live = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])
+    try:
+        (run_dir / ".lock").write_text(f"{live.pid} {socket.gethostname()}")
+        with pytest.raises(SystemExit) as exit_info:
+            train.main(["--epochs", "1", "--run-dir", str(run_dir), *FAST])
+        assert exit_info.value.code == 2
+        last = capsys.readouterr().err.strip().splitlines()[-1]
+        assert f"is in use by another training process (pid {live.pid})" in last
+        assert not (run_dir / "model.keras").exists()
+        assert (run_dir / ".lock").read_text().startswith(f"{live.pid} ")  # still theirs
+    finally:
+        live.kill()
+        live.wait()
+    # The holder is gone (as after kill -9): the next run takes over, says so, and unlocks.
+    args = ["--epochs", "1", "--run-dir", str(run_dir), "--no-diagnostics", *FAST]
+    assert train.main(args) == 0
+    assert f"was left by pid {live.pid}, which is no longer running" in capsys.readouterr().out
+    assert (run_dir / "model.keras").is_file() and not (run_dir / ".lock").exists()
