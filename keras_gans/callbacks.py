@@ -1,4 +1,4 @@
-"""Training callbacks: sample grids, step scalars, atomic checkpoints, NaN guard."""
+"""Training callbacks: sample grids, step scalars, HParams, atomic checkpoints, NaN guard."""
 
 from __future__ import annotations
 
@@ -11,9 +11,13 @@ from typing import Any
 import keras
 import numpy as np
 import tensorflow as tf
+from tensorboard.plugins.custom_scalar import layout_pb2
+from tensorboard.plugins.custom_scalar import summary as custom_scalar_summary
+from tensorboard.plugins.hparams import api as hparams_api
 
 __all__ = [
     "GANCheckpoint",
+    "RunSummary",
     "SampleGrid",
     "StepScalars",
     "image_grid",
@@ -179,6 +183,79 @@ class StepScalars(keras.callbacks.Callback):
     def on_train_end(self, logs: dict | None = None) -> None:
         if self._writer is not None:
             self._writer.close()
+
+
+def _chart(title: str, regex: str) -> layout_pb2.Chart:
+    return layout_pb2.Chart(title=title, multiline=layout_pb2.MultilineChartContent(tag=[regex]))
+
+
+# D and G losses on one chart, real and fake scores on another: how GAN training is read.
+GAN_LAYOUT = layout_pb2.Layout(
+    category=[
+        layout_pb2.Category(
+            title="GAN",
+            chart=[
+                _chart("D and G loss per epoch", r"^epoch_[dg]_loss$"),
+                _chart("real and fake score per epoch", r"^epoch_(real|fake)_score$"),
+                _chart("D and G loss per step", r"^step/[dg]_loss$"),
+                _chart("real and fake score per step", r"^step/(real|fake)_score$"),
+            ],
+        )
+    ]
+)
+
+
+def _hparam_value(value: Any) -> bool | int | float | str:
+    """A value the HParams plugin accepts (None and lists become strings)."""
+    if isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, (list, tuple)):
+        return ",".join(str(v) for v in value)
+    return "none" if value is None else str(value)
+
+
+class RunSummary(keras.callbacks.Callback):
+    """TensorBoard run comparison: the run's options as HParams, its final metrics, a layout.
+
+    At the start, ``hparams`` (plus the optimizers' learning rates) go to the
+    HParams dashboard and a custom-scalars layout puts D and G losses, and
+    real and fake scores, on shared charts. At the end, the last epoch's logs
+    (losses, and ``eval_*`` metrics when evaluation runs) are written as
+    ``final/<name>``, the metrics the HParams dashboard compares runs by.
+    """
+
+    def __init__(self, log_dir: str | os.PathLike, hparams: dict[str, Any], run_name: str) -> None:
+        super().__init__()
+        self.log_dir, self.hparams, self.run_name = str(log_dir), dict(hparams), run_name
+        self._last: tuple[int, dict[str, Any]] | None = None
+
+    def on_train_begin(self, logs: dict | None = None) -> None:
+        values = {k: _hparam_value(v) for k, v in self.hparams.items()}
+        for name in ("g_optimizer", "d_optimizer"):
+            optimizer = getattr(self.model, name, None)
+            if optimizer is not None:
+                lr = float(keras.ops.convert_to_numpy(optimizer.learning_rate))
+                values[f"{name[0]}_learning_rate"] = lr
+        writer = tf.summary.create_file_writer(self.log_dir)
+        with writer.as_default():
+            hparams_api.hparams(values, trial_id=self.run_name)
+            layout = custom_scalar_summary.pb(GAN_LAYOUT).SerializeToString()
+            tf.summary.experimental.write_raw_pb(layout, step=0)
+        writer.close()
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        self._last = (epoch, dict(logs or {}))
+
+    def on_train_end(self, logs: dict | None = None) -> None:
+        if self._last is None:
+            return
+        epoch, values = self._last
+        writer = tf.summary.create_file_writer(self.log_dir)
+        with writer.as_default():
+            for name, value in values.items():
+                if np.ndim(value) == 0 and np.isfinite(float(value)):
+                    tf.summary.scalar(f"final/{name}", float(value), step=epoch)
+        writer.close()
 
 
 class GANCheckpoint(keras.callbacks.Callback):

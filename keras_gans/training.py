@@ -159,6 +159,13 @@ class TrainConfig:
             )
 
 
+def _hparams(config: TrainConfig) -> dict[str, Any]:
+    """The options that define a run, for TensorBoard's HParams dashboard."""
+    skip = {"run_dir", "runs_root", "resume", "export", "verbose", "inject_nan_at_step"}
+    skip |= {"inject_nan_times", "num_samples", "sample_every_steps", "cpu_devices"}
+    return {k: v for k, v in dataclasses.asdict(config).items() if k not in skip}
+
+
 def resume_conflicts(config: TrainConfig, stored: dict[str, Any], ignore: Any = ()) -> list[str]:
     """Options set away from their defaults in ``config`` that a resumed run would ignore.
 
@@ -453,6 +460,7 @@ def _run(config: TrainConfig, locks: list[RunLock]) -> Path:
             seed=config.seed if config.seed is not None else 1234,
         ),
         cb.GANCheckpoint(out_dir / "checkpoints", guard=guard),
+        cb.RunSummary(log_dir, _hparams(config), run_dir.name),
     ]
     if config.eval_every:
         classifier, reference, reference_labels = _domain_classifier(

@@ -12,6 +12,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import tensorflow as tf
+from tensorboard.plugins.custom_scalar import layout_pb2
+from tensorboard.plugins.hparams import plugin_data_pb2
 
 import train
 
@@ -26,6 +28,20 @@ def _events(folder: Path) -> dict[str, list[int]]:
         for event in tf.compat.v1.train.summary_iterator(str(path)):
             for value in event.summary.value:
                 found.setdefault(value.tag, []).append(event.step)
+    return found
+
+
+def _plugin_payloads(folder: Path) -> dict[str, list[bytes]]:
+    """plugin name -> the serialized plugin content (or tensor) of its summaries."""
+    found: dict[str, list[bytes]] = {}
+    for path in folder.glob("events.out.tfevents.*"):
+        for event in tf.compat.v1.train.summary_iterator(str(path)):
+            for value in event.summary.value:
+                plugin = value.metadata.plugin_data.plugin_name
+                if plugin == "hparams":
+                    found.setdefault(plugin, []).append(value.metadata.plugin_data.content)
+                elif plugin == "custom_scalars":
+                    found.setdefault(plugin, []).append(tf.make_ndarray(value.tensor).item())
     return found
 
 
@@ -55,6 +71,19 @@ def test_end_to_end_run_writes_every_output(tmp_path):
         assert sorted(train_tags[f"epoch_{name}"]) == [0, 1]
     assert "step/d_loss" in _events(run_dir / "logs" / "steps")
     assert sorted(_events(run_dir / "logs" / "samples")["samples"]) == [0, 1]
+
+    # TensorBoard comparison: HParams in, final metrics out, the custom-scalars layout.
+    top = run_dir / "logs"
+    assert _events(top)["final/g_loss"] == [1] and _events(top)["final/real_score"] == [1]
+    plugins = _plugin_payloads(top)
+    session = plugin_data_pb2.HParamsPluginData.FromString(plugins["hparams"][0])
+    values = session.session_start_info.hparams
+    hparams = {k: v.string_value or v.number_value for k, v in values.items()}
+    assert hparams["model"] == "dcgan" and hparams["batch_size"] == 128
+    assert hparams["g_learning_rate"] == pytest.approx(2e-4)
+    layout = layout_pb2.Layout.FromString(plugins["custom_scalars"][0])
+    charts = {c.title: list(c.multiline.tag) for c in layout.category[0].chart}
+    assert charts["D and G loss per epoch"] == [r"^epoch_[dg]_loss$"]
 
 
 def test_infogan_writes_a_traversal_grid(tmp_path):

@@ -154,6 +154,7 @@ def test_train_with_evaluation_and_the_evaluate_command(tmp_path, monkeypatch, c
     tags = _events(run / "logs" / "train")
     for name in ("fid", "kid", "precision", "recall", "classifier_score", "code_accuracy"):
         assert tags[f"epoch_eval_{name}"] == [0]
+        assert _events(run / "logs")[f"final/eval_{name}"] == [0]  # HParams metrics
     monkeypatch.setenv("KERAS_GANS_CACHE", str(tmp_path / "cache"))
     capsys.readouterr()
     assert (
