@@ -146,9 +146,11 @@ def main(argv: list[str] | None = None) -> int:
             "classifier_score": evaluation.classifier_score(classifier.probabilities(fake))[0],
         }
     features = (
-        "InceptionV3 pool (2048-d), bilinear resize to 299x299"
+        "Keras InceptionV3 ImageNet pool (2048-d), bilinear resize to 299x299; FID (Keras "
+        "InceptionV3), not comparable with papers' FID (TTUR Inception graph and resizing)"
         if args.features == "inception"
-        else "domain classifier penultimate layer (128-d)"
+        else "domain classifier penultimate layer (128-d); FID comparable only within this "
+        "classifier"
     )
     print(
         f"protocol: {args.samples} generated vs {len(reference)} real images of "
