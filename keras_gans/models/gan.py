@@ -108,21 +108,6 @@ class GAN(BaseGAN):
             conditioning=self.conditioning,
         )
 
-    def _penalties(
-        self, real: tf.Tensor, fake: tf.Tensor, labels: tf.Tensor | None
-    ) -> dict[str, tf.Tensor]:
-        """Unweighted R1 (real) and R2 (fake), lazily every ``reg_interval`` D steps."""
-
-        def critic(images: tf.Tensor) -> tf.Tensor:
-            return self.discriminator_output(images, labels)
-
-        wanted = {}
-        if self.r1_gamma:
-            wanted["r1"] = lambda: losses.r1_penalty(critic, real)
-        if self.r2_gamma:
-            wanted["r2"] = lambda: losses.r2_penalty(critic, fake)
-        return losses.lazy_regularization(wanted, self.d_optimizer.iterations, self.reg_interval)
-
     def train_step(self, data: Any) -> dict[str, tf.Tensor]:
         """One minibatch of algorithm 1 of Goodfellow et al. (2014), k = 1.
 
