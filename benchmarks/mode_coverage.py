@@ -120,6 +120,32 @@ def write_folder(images: np.ndarray, folder: Path) -> None:
         Image.fromarray(image).save(folder / f"{i:05d}.png")
 
 
+def markdown_table(report: dict) -> str:
+    """The results as the README's table: measured rows, noise floor, published rows."""
+    lines = [
+        "| configuration | epochs (images seen) | seed | train time | modes (of 1,000) | KL |",
+        "|---|---|---|---|---|---|",
+    ]
+    for name, row in report.get("configurations", {}).items():
+        label = name.rsplit(", ", 2)[0]
+        epochs = row["train_args"][row["train_args"].index("--epochs") + 1]
+        if "kl" not in row:
+            lines.append(f"| {label} | {epochs} | {row['seed']} | failed | | |")
+            continue
+        minutes = f"{row['train_seconds'] // 60} min {row['train_seconds'] % 60:02d} s"
+        lines.append(
+            f"| {label} | {epochs} ({row['images_seen']:,}) | {row['seed']} | {minutes} | "
+            f"{row['modes']} | {row['kl']:.3f} |"
+        )
+    floor = report["noise_floor"]
+    lines.append(
+        f"| real stacked images (noise floor) | | | | {floor['modes']} | {floor['kl']:.3f} |"
+    )
+    for row in report["published"]:
+        lines.append(f"| {row['model']}, published | | | | {row['modes']} | {row['kl']} |")
+    return "\n".join(lines)
+
+
 def main() -> None:
     """Build the data, train and score every configuration, write the table."""
     p = argparse.ArgumentParser()
@@ -137,7 +163,11 @@ def main() -> None:
         "--score-existing", action="store_true", help="score finished runs instead of retraining"
     )
     p.add_argument("--out", default=str(HERE / "results" / "mode_coverage.json"))
+    p.add_argument("--table", action="store_true", help="print --out as a Markdown table")
     args = p.parse_args()
+    if args.table:
+        print(markdown_table(json.loads(Path(args.out).read_text())))
+        return
 
     mnist = Path(args.mnist)
     digits, labels = (
