@@ -208,3 +208,51 @@ def test_overwrite_keeps_the_old_version_whole_until_the_new_one_is_written(tmp_
     export_generator(second, tmp_path, version=1, overwrite=True)
     np.testing.assert_allclose(served(target), second(z).numpy(), atol=1e-6)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["1"]  # no temporary folder left
+
+
+def _grid(path) -> np.ndarray:
+    from PIL import Image
+
+    return np.asarray(Image.open(path))
+
+
+def test_sample_labels_codes_and_traversal(tmp_path, capsys):
+    from keras_gans import sample
+
+    def to_uint8(images):
+        return np.clip(np.round((images + 1.0) * 127.5), 0, 255).astype(np.uint8)
+
+    model = make_model("dcgan", (16, 16, 1), latent_dim=4, num_classes=3)
+    model.compile()
+    model.fit(random_images(8, (16, 16, 1)), np.arange(8) % 3, batch_size=8, verbose=0)
+    conditional = export_generator(model, tmp_path / "cond")
+    out = tmp_path / "labels.png"
+    argv = [str(conditional), "--labels", "2", "--num", "4", "--seed", "5", "--scale", "1"]
+    assert sample.main([*argv, "--out", str(out)]) == 0
+    z = np.random.default_rng(5).standard_normal((4, 4)).astype(np.float32)
+    fn = tf.saved_model.load(str(conditional)).signatures["generate_with_labels"]
+    expected = to_uint8(fn(z=z, labels=np.full(4, 2, np.int32))["images"].numpy())
+    np.testing.assert_array_equal(_grid(out), sample.tile(expected, 2)[..., 0])
+    for bad, message in (
+        (["--labels", "7"], "labels must be < 3"),
+        (["--codes", "1"], "--codes needs an InfoGAN model"),
+    ):
+        with pytest.raises(SystemExit):
+            sample.main([str(conditional), *bad, "--out", str(out)])
+        assert message in capsys.readouterr().err.strip().splitlines()[-1]
+
+    info = _trained("infogan", categorical_codes=(3,), continuous_codes=2)
+    exported = export_generator(info, tmp_path / "info")
+    out = tmp_path / "traverse.png"
+    argv = [str(exported), "--traverse", "1", "--categories", "3", "--scale", "1"]
+    assert sample.main([*argv, "--out", str(out)]) == 0
+    assert _grid(out).shape == (3 * 16, sample.TRAVERSE_STEPS * 16)  # rows: categories
+    fn = tf.saved_model.load(str(exported)).signatures["generate_with_codes"]
+    z = np.random.default_rng(0).standard_normal((1, 4)).astype(np.float32)
+    corner = fn(z=z, categorical=np.array([[2]], np.int32), continuous=np.array([[0, 1.0]], "f4"))
+    corner = to_uint8(corner["images"].numpy())[0, ..., 0]
+    np.testing.assert_array_equal(_grid(out)[32:, -16:], corner)  # last category, code 1 at +1
+    assert sample.main([str(exported), "--codes", "1", "--num", "4", "--out", str(out)]) == 0
+    with pytest.raises(SystemExit):
+        sample.main([str(exported), "--traverse", "5", "--out", str(out)])
+    assert "continuous code index in [0, 2)" in capsys.readouterr().err
