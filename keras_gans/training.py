@@ -19,6 +19,7 @@ import socket
 import sys
 import tempfile
 import time
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -166,7 +167,9 @@ def _hparams(config: TrainConfig) -> dict[str, Any]:
     return {k: v for k, v in dataclasses.asdict(config).items() if k not in skip}
 
 
-def resume_conflicts(config: TrainConfig, stored: dict[str, Any], ignore: Any = ()) -> list[str]:
+def resume_conflicts(
+    config: TrainConfig, stored: dict[str, Any], ignore: Collection[str] = ()
+) -> list[str]:
     """Options set away from their defaults in ``config`` that a resumed run would ignore.
 
     ``stored`` is the run's config.json. An option counts when it is not the

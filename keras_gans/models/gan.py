@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Callable
 from typing import Any
 
@@ -28,7 +29,9 @@ ADVERSARIAL_LOSSES: dict[str, tuple[Callable[..., tf.Tensor], Callable[..., tf.T
 }
 
 
-def validate_objective(adversarial_loss: str, r1_gamma: float, r2_gamma: float, reg_interval: int):
+def validate_objective(
+    adversarial_loss: str, r1_gamma: float, r2_gamma: float, reg_interval: int
+) -> None:
     """Raise ``ValueError`` naming an unknown loss, a negative gamma or a bad interval."""
     if adversarial_loss not in ADVERSARIAL_LOSSES:
         raise ValueError(
@@ -36,9 +39,13 @@ def validate_objective(adversarial_loss: str, r1_gamma: float, r2_gamma: float, 
             f"{', '.join(ADVERSARIAL_LOSSES)}"
         )
     for name, gamma in (("r1_gamma", r1_gamma), ("r2_gamma", r2_gamma)):
-        if isinstance(gamma, bool) or not isinstance(gamma, (int, float)) or not gamma >= 0:
+        if isinstance(gamma, bool) or not isinstance(gamma, numbers.Real) or not gamma >= 0:
             raise ValueError(f"{name} must be a non-negative number, got {gamma!r}")
-    if isinstance(reg_interval, bool) or not isinstance(reg_interval, int) or reg_interval < 1:
+    if (
+        isinstance(reg_interval, bool)
+        or not isinstance(reg_interval, numbers.Integral)
+        or reg_interval < 1
+    ):
         raise ValueError(f"reg_interval must be a positive integer, got {reg_interval!r}")
 
 
