@@ -272,6 +272,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="mutual-information loss weight (lambda)",
     )
     g.add_argument(
+        "--continuous-weight",
+        type=_non_negative_float,
+        default=1.0,
+        help="weight of the continuous codes' information term relative to the categorical",
+    )
+    g.add_argument(
         "--categorical-codes",
         type=_codes,
         default=[10],
@@ -330,6 +336,7 @@ def main(argv: list[str] | None = None) -> int:
         critic_steps=args.critic_steps,
         gp_weight=args.gp_weight,
         info_weight=args.info_weight,
+        continuous_weight=args.continuous_weight,
         categorical_codes=args.categorical_codes,
         continuous_codes=args.continuous_codes,
         sample_every_steps=args.log_every,

@@ -222,6 +222,7 @@ def mutual_information_loss(
     continuous_codes: tf.Tensor | None = None,
     continuous_mean: tf.Tensor | None = None,
     continuous_log_std: tf.Tensor | None = None,
+    continuous_weight: float = 1.0,
 ) -> tf.Tensor:
     """InfoGAN's variational mutual-information loss (Chen et al. 2016, eq. 5).
 
@@ -238,6 +239,8 @@ def mutual_information_loss(
         continuous_mean: Q's predicted means ``(batch, n)``.
         continuous_log_std: Q's predicted log standard deviations; None fixes
             the standard deviation at 1, as in the paper's MNIST experiments.
+        continuous_weight: weight of the continuous codes' term relative to the
+            categorical ones (the paper uses a smaller lambda for continuous codes).
 
     Returns:
         Sum over codes of the batch-mean loss of each code.
@@ -261,5 +264,5 @@ def mutual_information_loss(
         mean = _f32(continuous_mean)
         log_std = tf.zeros_like(mean) if continuous_log_std is None else _f32(continuous_log_std)
         nll = log_std + 0.5 * tf.square((codes - mean) * tf.exp(-log_std)) + 0.5 * _LOG_2PI
-        total += tf.reduce_mean(tf.reduce_sum(nll, axis=-1))
+        total += continuous_weight * tf.reduce_mean(tf.reduce_sum(nll, axis=-1))
     return total

@@ -77,6 +77,7 @@ class TrainConfig:
     critic_steps: int = 5
     gp_weight: float = 10.0
     info_weight: float = 1.0
+    continuous_weight: float = 1.0
     categorical_codes: list[int] = field(default_factory=lambda: [10])
     continuous_codes: int = 2
     sample_every_steps: int = 50
@@ -115,8 +116,8 @@ class TrainConfig:
             value = getattr(self, name)
             if value is not None and not value > 0:
                 raise ConfigError(f"{name} must be positive, got {value!r}")
-        if not self.gp_weight >= 0 or not self.info_weight >= 0:
-            raise ConfigError("gp_weight and info_weight must be non-negative")
+        if not all(w >= 0 for w in (self.gp_weight, self.info_weight, self.continuous_weight)):
+            raise ConfigError("gp_weight, info_weight and continuous_weight must be non-negative")
         if self.image_size is not None and self.image_size not in networks.SUPPORTED_SIZES:
             sizes = ", ".join(str(s) for s in networks.SUPPORTED_SIZES)
             raise ConfigError(f"unsupported image size {self.image_size}: choose one of {sizes}")
@@ -233,6 +234,7 @@ def build_model(
             categorical_codes=config.categorical_codes,
             continuous_codes=config.continuous_codes,
             info_weight=config.info_weight,
+            continuous_weight=config.continuous_weight,
         )
     try:
         model = cls(**kwargs)

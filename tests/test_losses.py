@@ -130,6 +130,13 @@ def test_mutual_information_loss_matches_numpy():
     assert got_fixed.numpy() == pytest.approx(
         ce(cat_a, logits_a) + nll(cont, mean, np.zeros_like(mean)), rel=1e-5
     )
+    # The continuous term alone is scaled by continuous_weight.
+    got_weighted = losses.mutual_information_loss(
+        [cat_a], [logits_a], cont, mean, continuous_weight=0.25
+    )
+    assert got_weighted.numpy() == pytest.approx(
+        ce(cat_a, logits_a) + 0.25 * nll(cont, mean, np.zeros_like(mean)), rel=1e-5
+    )
 
 
 def test_mutual_information_loss_rejects_mismatched_codes():

@@ -83,16 +83,24 @@ def test_generator_update_changes_only_the_generator(model_name):
     assert not any(changed(d0, trainable_values(model.discriminator)))
 
 
-def test_infogan_q_head_learns_in_the_discriminator_step():
-    model = make_model("infogan", (16, 16, 1))
+@pytest.mark.parametrize("continuous_weight", [1.0, 0.0])
+def test_infogan_q_head_learns_in_the_discriminator_step(continuous_weight):
+    model = make_model("infogan", (16, 16, 1), continuous_weight=continuous_weight)
     model.compile(*_sgd_pair(0.0, 0.1))
-    q_vars = [
-        v for v in model.discriminator.trainable_variables if v.path.split("/")[0].startswith("q_")
-    ]
+    q_vars = {
+        v.path: v
+        for v in model.discriminator.trainable_variables
+        if v.path.split("/")[0].startswith("q_")
+    }
     assert q_vars
-    before = [v.numpy().copy() for v in q_vars]
+    before = {path: v.numpy().copy() for path, v in q_vars.items()}
     model.train_on_batch(random_images(8, (16, 16, 1)))
-    assert all(not np.array_equal(b, v.numpy()) for b, v in zip(before, q_vars))
+    moved = {path for path, v in q_vars.items() if not np.array_equal(before[path], v.numpy())}
+    # The continuous head learns only from the continuous codes' term.
+    continuous_head = {path for path in q_vars if path.startswith("q_continuous")}
+    assert continuous_head
+    expected = set(q_vars) if continuous_weight else set(q_vars) - continuous_head
+    assert moved == expected
 
 
 @pytest.mark.parametrize("critic_steps", [1, 3])
@@ -191,6 +199,7 @@ def test_invalid_hyperparameters_are_rejected(model_name, kwargs, message):
         (keras_gans.DCGAN, {"hidden_units": 2.5}, "hidden_units"),
         (keras_gans.InfoGAN, {"categorical_codes": (1,)}, "categories"),
         (keras_gans.InfoGAN, {"continuous_codes": -1}, "continuous_codes"),
+        (keras_gans.InfoGAN, {"continuous_weight": -0.5}, "continuous_weight"),
     ],
 )
 def test_invalid_model_arguments(cls, kwargs, message):

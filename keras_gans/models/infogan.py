@@ -29,6 +29,10 @@ class InfoGAN(BaseGAN):
         categorical_codes: number of categories of each categorical code.
         continuous_codes: number of continuous codes, uniform in [-1, 1].
         info_weight: lambda, weight of the mutual-information loss.
+        continuous_weight: weight of the continuous codes' information term
+            relative to the categorical ones'. The paper uses a smaller lambda
+            for continuous codes, so they do not take over what the categorical
+            code should carry.
         **kwargs: as :class:`keras_gans.models.base.BaseGAN`.
     """
 
@@ -41,6 +45,7 @@ class InfoGAN(BaseGAN):
         categorical_codes: Sequence[int] = (10,),
         continuous_codes: int = 2,
         info_weight: float = 1.0,
+        continuous_weight: float = 1.0,
         **kwargs: Any,
     ) -> None:
         categorical_codes = tuple(int(k) for k in categorical_codes)
@@ -56,6 +61,8 @@ class InfoGAN(BaseGAN):
             raise ValueError("InfoGAN needs at least one categorical or continuous code")
         if not info_weight >= 0:
             raise ValueError(f"info_weight must be non-negative, got {info_weight!r}")
+        if not continuous_weight >= 0:
+            raise ValueError(f"continuous_weight must be non-negative, got {continuous_weight!r}")
         if kwargs.get("num_classes") is not None:
             raise ValueError(
                 "InfoGAN is not class-conditional (its categorical code plays that role): "
@@ -64,6 +71,7 @@ class InfoGAN(BaseGAN):
         self.categorical_codes = categorical_codes
         self.continuous_codes = int(continuous_codes)
         self.info_weight = float(info_weight)
+        self.continuous_weight = float(continuous_weight)
         super().__init__(*args, **kwargs)
 
     @property
@@ -152,6 +160,7 @@ class InfoGAN(BaseGAN):
             self.split_categorical(q_categorical),
             continuous,
             q_continuous,
+            continuous_weight=self.continuous_weight,
         )
 
     # ---------------------------------------------------------------- step
@@ -200,4 +209,5 @@ class InfoGAN(BaseGAN):
             "categorical_codes": list(self.categorical_codes),
             "continuous_codes": self.continuous_codes,
             "info_weight": self.info_weight,
+            "continuous_weight": self.continuous_weight,
         }
