@@ -7,9 +7,32 @@ import os as _os
 
 _os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
+from keras_gans._quiet import quiet_tensorflow_startup  # noqa: E402
+
+quiet_tensorflow_startup()
+
 from keras_gans import losses, networks  # noqa: E402
 from keras_gans.models import DCGAN, GAN, WGANGP, BaseGAN, InfoGAN  # noqa: E402
 
 __version__ = "0.1.0"
 
-__all__ = ["DCGAN", "GAN", "WGANGP", "BaseGAN", "InfoGAN", "losses", "networks"]
+
+def __getattr__(name: str):
+    # Lazy, so that ``python -m keras_gans.export`` does not find its module imported already.
+    if name == "export_generator":
+        from keras_gans.export import export_generator
+
+        return export_generator
+    raise AttributeError(f"module 'keras_gans' has no attribute {name!r}")
+
+
+__all__ = [
+    "DCGAN",
+    "GAN",
+    "WGANGP",
+    "BaseGAN",
+    "InfoGAN",
+    "export_generator",
+    "losses",
+    "networks",
+]

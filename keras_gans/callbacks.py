@@ -1,4 +1,5 @@
-"""Training callbacks: sample grids, step scalars, HParams, atomic checkpoints, NaN guard."""
+"""Every Keras callback of the package: sample grids, step scalars, HParams, atomic
+checkpoints, the divergence guard, mode-collapse diagnostics, periodic evaluation."""
 
 from __future__ import annotations
 
@@ -15,7 +16,13 @@ from tensorboard.plugins.custom_scalar import layout_pb2
 from tensorboard.plugins.custom_scalar import summary as custom_scalar_summary
 from tensorboard.plugins.hparams import api as hparams_api
 
+from keras_gans import evaluation
+from keras_gans.images import image_grid, save_png
+
 __all__ = [
+    "Diagnostics",
+    "DivergenceGuard",
+    "EvaluationCallback",
     "GANCheckpoint",
     "RunSummary",
     "SampleGrid",
@@ -26,37 +33,6 @@ __all__ = [
 ]
 
 _CHECKPOINT_RE = re.compile(r"^epoch_(\d+)\.keras$")
-
-
-def image_grid(images: np.ndarray, columns: int | None = None, padding: int = 1) -> np.ndarray:
-    """Tile ``(n, H, W, C)`` images in [-1, 1] into one uint8 grid.
-
-    Tiles are separated by ``padding`` mid-grey pixels.
-    """
-    images = np.asarray(images, np.float32)
-    n, h, w, c = images.shape
-    columns = columns or int(np.ceil(np.sqrt(n)))
-    rows = int(np.ceil(n / columns))
-    step_h, step_w = h + padding, w + padding
-    grid = np.zeros((rows * step_h - padding, columns * step_w - padding, c), np.float32)
-    for i, image in enumerate(images):
-        r, col = divmod(i, columns)
-        grid[r * step_h : r * step_h + h, col * step_w : col * step_w + w] = image
-    return np.round((np.clip(grid, -1, 1) + 1) * 127.5).astype(np.uint8)
-
-
-def save_png(grid: np.ndarray, path: str | os.PathLike, scale: int = 1) -> None:
-    """Write a uint8 grid as PNG, enlarged ``scale`` times (nearest neighbour), atomically."""
-    from PIL import Image
-
-    image = Image.fromarray(grid[..., 0] if grid.shape[-1] == 1 else grid)
-    if scale > 1:
-        image = image.resize((image.width * scale, image.height * scale), Image.NEAREST)
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    image.save(tmp, format="PNG")
-    os.replace(tmp, path)
 
 
 class SampleGrid(keras.callbacks.Callback):
@@ -91,7 +67,7 @@ class SampleGrid(keras.callbacks.Callback):
         self.scale = scale
         self._writer = None
         self._inputs: tf.Tensor | None = None
-        self._traversal: tf.Tensor | None = None
+        self._traversal: tuple[tf.Tensor, int] | None = None
 
     def on_train_begin(self, logs: dict | None = None) -> None:
         model = self.model
@@ -102,7 +78,7 @@ class SampleGrid(keras.callbacks.Callback):
             self._inputs = model.sample_generator_inputs(
                 self.num_images, keras.random.SeedGenerator(self.seed)
             )
-        self._traversal = self._traversal_inputs(model)
+        self._traversal = model.traversal_inputs(self.seed)
         if self.log_dir is not None and self._writer is None:
             self._writer = tf.summary.create_file_writer(self.log_dir)
 
@@ -112,19 +88,6 @@ class SampleGrid(keras.callbacks.Callback):
         noise = model.sample_noise(columns, keras.random.SeedGenerator(self.seed))
         labels = np.repeat(np.arange(rows, dtype=np.int32), columns)
         return [tf.tile(noise, [rows, 1]), tf.constant(labels)], columns
-
-    def _traversal_inputs(self, model: Any) -> tf.Tensor | None:
-        categorical = getattr(model, "categorical_codes", ())
-        if not categorical or not getattr(model, "continuous_codes", 0):
-            return None
-        rows, columns = categorical[0], 10
-        noise = model.sample_noise(1, keras.random.SeedGenerator(self.seed))
-        noise = tf.repeat(noise, rows * columns, axis=0)
-        cat = np.zeros((rows * columns, len(categorical)), np.int32)
-        cat[:, 0] = np.repeat(np.arange(rows), columns)
-        cont = np.zeros((rows * columns, model.continuous_codes), np.float32)
-        cont[:, 0] = np.tile(np.linspace(-1, 1, columns), rows)
-        return model.generator_inputs(noise, cat, cont)
 
     def render(self, inputs: tf.Tensor, columns: int | None = None) -> np.ndarray:
         """Generate images for ``inputs`` with the inference (EMA) generator and tile them."""
@@ -139,7 +102,7 @@ class SampleGrid(keras.callbacks.Callback):
         }
         if self._traversal is not None:
             grids["traversal"] = (
-                self.render(self._traversal, columns=10),
+                self.render(*self._traversal),
                 f"traversal_epoch_{epoch + 1:03d}.png",
             )
         for tag, (grid, filename) in grids.items():
@@ -305,3 +268,180 @@ def latest_checkpoint(directory: str | os.PathLike) -> tuple[int, Path] | None:
     """``(epochs_done, path)`` of the newest complete checkpoint, or None."""
     found = _checkpoints(Path(directory))
     return found[-1] if found else None
+
+
+class DivergenceGuard(keras.callbacks.Callback):
+    """Stop training when it diverges: a NaN/Inf loss or weight, or a loss out of bounds.
+
+    A loss whose absolute value exceeds ``loss_bound`` for ``patience``
+    consecutive steps counts as divergence too. Weights are checked at each
+    epoch end. ``reason`` says what happened; ``training.run`` then rolls back
+    to the last good checkpoint (which :class:`~keras_gans.callbacks.GANCheckpoint`
+    never overwrites with a diverged model).
+    """
+
+    def __init__(self, loss_bound: float = 1e4, patience: int = 20) -> None:
+        super().__init__()
+        self.loss_bound = loss_bound
+        self.patience = patience
+        self.reason: str | None = None
+        self._streak = 0
+
+    @property
+    def triggered(self) -> bool:
+        """Whether divergence was detected since the last :meth:`reset`."""
+        return self.reason is not None
+
+    def reset(self) -> None:
+        """Forget a previous divergence (after a rollback)."""
+        self.reason, self._streak = None, 0
+
+    def _stop(self, reason: str) -> None:
+        self.reason = reason
+        self.model.stop_training = True
+
+    def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
+        values = {k: float(v) for k, v in (logs or {}).items()}
+        bad = [k for k, v in values.items() if not np.isfinite(v)]
+        if bad:
+            self._stop(f"{bad[0]} became {values[bad[0]]} at batch {batch}")
+            return
+        out = [k for k, v in values.items() if abs(v) > self.loss_bound]
+        self._streak = self._streak + 1 if out else 0
+        if self._streak >= self.patience:
+            self._stop(
+                f"{out[0]} = {values[out[0]]:.3g} beyond +-{self.loss_bound:g} "
+                f"for {self.patience} steps"
+            )
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        if self.triggered:
+            return
+        for net in (self.model.generator, self.model.discriminator):
+            for weight in net.weights:
+                if not np.all(np.isfinite(keras.ops.convert_to_numpy(weight))):
+                    self._stop(f"weight {weight.path} is not finite after epoch {epoch + 1}")
+                    return
+
+
+class Diagnostics(keras.callbacks.Callback):
+    """Per-epoch mode-collapse diagnostics, logged to the history and TensorBoard.
+
+    On a fixed batch of generated images (fixed inputs) and a fixed batch of
+    real images: ``diversity_fake`` and ``diversity_real`` (see
+    :func:`keras_gans.evaluation.pairwise_diversity`) and their ratio, and the discriminator's
+    accuracy on each batch (``d_acc_real``, ``d_acc_fake``: logit sign for the
+    minimax models; for a critic, which side of the midpoint of the mean
+    scores). With a domain classifier (a Keras model mapping images to class
+    probabilities), also ``class_entropy``: the entropy in bits of the
+    histogram of predicted classes over the generated batch (log2 of the number
+    of classes when all are equally present, 0 when collapsed on one class).
+    """
+
+    def __init__(
+        self,
+        real_images: np.ndarray,
+        log_dir: str | os.PathLike | None = None,
+        *,
+        seed: int = 4321,
+        classifier: keras.Model | None = None,
+        real_labels: np.ndarray | None = None,
+    ) -> None:
+        super().__init__()
+        self.real = np.asarray(real_images, np.float32)
+        self.real_labels = None if real_labels is None else np.asarray(real_labels, np.int32)
+        self.log_dir = None if log_dir is None else str(log_dir)
+        self.seed = seed
+        self.classifier = classifier
+        self._writer = None
+        self.real_diversity = evaluation.pairwise_diversity(self.real)
+
+    def on_train_begin(self, logs: dict | None = None) -> None:
+        self._inputs = self.model.sample_generator_inputs(
+            len(self.real), keras.random.SeedGenerator(self.seed)
+        )
+        if self.log_dir is not None and self._writer is None:
+            self._writer = tf.summary.create_file_writer(self.log_dir)
+
+    def compute(self) -> dict[str, float]:
+        """The diagnostics for the current model."""
+        model = self.model
+        fake = keras.ops.convert_to_numpy(model(self._inputs, training=False))
+        out = {
+            "diversity_fake": evaluation.pairwise_diversity(fake),
+            "diversity_real": self.real_diversity,
+        }
+        out["diversity_ratio"] = out["diversity_fake"] / max(self.real_diversity, 1e-12)
+
+        conditional = getattr(model, "conditional", False)
+        if conditional and self.real_labels is None:
+            raise ValueError("Diagnostics of a conditional model need real_labels")
+
+        def scores(images, labels=None):
+            result = model.scores(model.discriminator_output(images, labels, training=False))
+            return keras.ops.convert_to_numpy(result).reshape(-1)
+
+        real_s = scores(self.real, self.real_labels if conditional else None)
+        fake_s = scores(fake, self._inputs[1] if conditional else None)
+        # A critic's scores have no zero point: split at the midpoint of the means.
+        threshold = (real_s.mean() + fake_s.mean()) / 2 if model.is_critic else 0.0
+        out["d_acc_real"] = float(np.mean(real_s > threshold))
+        out["d_acc_fake"] = float(np.mean(fake_s <= threshold))
+        if self.classifier is not None:
+            probs = keras.ops.convert_to_numpy(self.classifier(fake, training=False))
+            counts = np.bincount(probs.argmax(-1), minlength=probs.shape[-1])
+            p = counts[counts > 0] / counts.sum()
+            out["class_entropy"] = float(-(p * np.log2(p)).sum())
+        return out
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        values = self.compute()
+        if logs is not None:
+            logs.update({f"diag_{k}": v for k, v in values.items()})
+        if self._writer is not None:
+            with self._writer.as_default():
+                for k, v in values.items():
+                    tf.summary.scalar(f"diagnostics/{k}", v, step=epoch)
+            self._writer.flush()
+
+    def on_train_end(self, logs: dict | None = None) -> None:
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
+
+
+class EvaluationCallback(keras.callbacks.Callback):
+    """Compute :func:`evaluate` every ``every`` epochs; log to the history and TensorBoard.
+
+    Values appear in the epoch logs as ``eval_<metric>`` (so Keras' TensorBoard
+    callback placed after this one writes them as ``epoch_eval_<metric>``).
+    """
+
+    def __init__(
+        self,
+        real_images: np.ndarray,
+        classifier: evaluation.DomainClassifier | None = None,
+        *,
+        every: int = 1,
+        num_samples: int = 1000,
+        extractor=None,
+        real_labels: np.ndarray | None = None,
+    ) -> None:
+        super().__init__()
+        self.real_images, self.classifier, self.extractor = real_images, classifier, extractor
+        self.real_labels = real_labels
+        self.every, self.num_samples = every, num_samples
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        if (epoch + 1) % self.every:
+            return
+        values = evaluation.evaluate(
+            self.model,
+            self.real_images,
+            self.classifier,
+            extractor=self.extractor,
+            num_samples=self.num_samples,
+            real_labels=self.real_labels,
+        )
+        if logs is not None:
+            logs.update({f"eval_{k}": v for k, v in values.items()})

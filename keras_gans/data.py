@@ -13,6 +13,7 @@ import os
 import struct
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import tensorflow as tf
@@ -49,6 +50,33 @@ class DatasetInfo:
     num_examples: int | None
     image_shape: tuple[int, int, int]
     has_labels: bool
+
+
+def unpack_batch(batch: Any, with_labels: bool = False) -> tuple[tf.Tensor, tf.Tensor | None]:
+    """``(images, labels)`` of a training batch, as Keras' ``unpack_x_y_sample_weight``.
+
+    A batch is ``images``, a tuple ``(images, labels, ...)`` or a dict with
+    ``image`` (and ``label``). Images come back float32; labels int32 ``(b,)``
+    when ``with_labels`` (a conditional model, which says so if they are
+    missing), else None.
+    """
+    images = batch[0] if isinstance(batch, (tuple, list)) else batch
+    if isinstance(images, dict):
+        images = images["image"]
+    images = tf.cast(images, tf.float32)
+    if not with_labels:
+        return images, None
+    labels = None
+    if isinstance(batch, (tuple, list)) and len(batch) > 1:
+        labels = batch[1]
+    elif isinstance(batch, dict):
+        labels = batch.get("label")
+    if labels is None:
+        raise ValueError(
+            "a conditional model (num_classes=...) trains on (images, labels) batches: "
+            "load the data with labels, e.g. load_dataset(..., with_labels=True)"
+        )
+    return images, tf.cast(tf.reshape(labels, [-1]), tf.int32)
 
 
 def read_idx(path: str | os.PathLike) -> np.ndarray:

@@ -26,7 +26,6 @@ from keras_gans.data import is_network_error
 
 __all__ = [
     "DomainClassifier",
-    "EvaluationCallback",
     "evaluate",
     "InceptionFeatures",
     "categorical_code_accuracy",
@@ -34,6 +33,8 @@ __all__ = [
     "frechet_distance",
     "gaussian_frechet_distance",
     "kernel_inception_distance",
+    "load_or_train_classifier",
+    "pairwise_diversity",
     "precision_recall",
 ]
 
@@ -149,6 +150,21 @@ def precision_recall(
     precision = np.mean(np.any(fake_to_real <= real_radii[None, :], axis=1))
     recall = np.mean(np.any(fake_to_real.T <= fake_radii[None, :], axis=1))
     return float(precision), float(recall)
+
+
+def pairwise_diversity(images: np.ndarray) -> float:
+    """Mean Euclidean distance between all pairs of images, per pixel (RMS difference).
+
+    Near zero for a collapsed generator; comparable to the same statistic on
+    real images for a diverse one.
+    """
+    x = np.asarray(images, np.float64).reshape(len(images), -1)
+    if len(x) < 2:
+        raise ValueError("pairwise_diversity needs at least 2 images")
+    sq = np.sum(x**2, axis=1)
+    d2 = np.maximum(sq[:, None] + sq[None, :] - 2.0 * x @ x.T, 0.0)
+    i, j = np.triu_indices(len(x), k=1)
+    return float(np.mean(np.sqrt(d2[i, j])) / np.sqrt(x.shape[1]))
 
 
 def categorical_code_accuracy(
@@ -286,17 +302,10 @@ class InceptionFeatures:
 
 
 def _generate_with_codes(gan, num_images: int, seed: int):
-    """Images, and for InfoGAN the codes they were generated from."""
-    sg = keras.random.SeedGenerator(seed)
-    if hasattr(gan, "sample_codes"):
-        noise = gan.sample_noise(num_images, sg)
-        categorical, continuous = gan.sample_codes(num_images, sg)
-        z = gan.generator_inputs(noise, categorical, continuous)
-        codes = (categorical.numpy(), continuous.numpy())
-    else:
-        z, codes = gan.sample_generator_inputs(num_images, sg), None
-    images = gan.generate_from_inputs(z)
-    return images, codes
+    """Images, and the latent codes they were generated from (None for models without)."""
+    inputs, codes = gan.sample_inputs_and_codes(num_images, keras.random.SeedGenerator(seed))
+    codes = None if codes is None else tuple(keras.ops.convert_to_numpy(c) for c in codes)
+    return gan.generate_from_inputs(inputs), codes
 
 
 def conditional_metrics(
@@ -406,38 +415,18 @@ def evaluate(
     return out
 
 
-class EvaluationCallback(keras.callbacks.Callback):
-    """Compute :func:`evaluate` every ``every`` epochs; log to the history and TensorBoard.
-
-    Values appear in the epoch logs as ``eval_<metric>`` (so Keras' TensorBoard
-    callback placed after this one writes them as ``epoch_eval_<metric>``).
-    """
-
-    def __init__(
-        self,
-        real_images: np.ndarray,
-        classifier: DomainClassifier | None = None,
-        *,
-        every: int = 1,
-        num_samples: int = 1000,
-        extractor=None,
-        real_labels: np.ndarray | None = None,
-    ) -> None:
-        super().__init__()
-        self.real_images, self.classifier, self.extractor = real_images, classifier, extractor
-        self.real_labels = real_labels
-        self.every, self.num_samples = every, num_samples
-
-    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
-        if (epoch + 1) % self.every:
-            return
-        values = evaluate(
-            self.model,
-            self.real_images,
-            self.classifier,
-            extractor=self.extractor,
-            num_samples=self.num_samples,
-            real_labels=self.real_labels,
+def load_or_train_classifier(
+    path: str | os.PathLike, images: np.ndarray, labels: np.ndarray | None
+) -> DomainClassifier:
+    """The domain classifier cached at ``path``, or one trained on ``images`` and cached there."""
+    path = Path(path)
+    if path.exists():
+        return DomainClassifier.load(path)
+    if labels is None:
+        raise ValueError(
+            "the data set has no labels to train a domain classifier: pass "
+            "--classifier or --features inception"
         )
-        if logs is not None:
-            logs.update({f"eval_{k}": v for k, v in values.items()})
+    classifier = DomainClassifier.train(images, labels, epochs=8)
+    classifier.save(path)
+    return classifier

@@ -11,30 +11,27 @@ Signatures (inputs -> outputs):
 - Conditional models only, ``generate_with_labels``: ``z`` float32
   ``[None, latent_dim]``, ``labels`` int32 ``[None]`` (class indices) ->
   ``images`` float32; out-of-range labels fail with a message naming them.
-- InfoGAN only, ``generate_with_codes``: ``z`` float32 ``[None, latent_dim]``,
-  ``categorical`` int32 ``[None, n_categorical]`` (class indices),
-  ``continuous`` float32 ``[None, n_continuous]`` -> ``images`` float32.
+- Each model's own (``BaseGAN.serving_endpoints``); InfoGAN's ``generate_with_codes``:
+  ``z`` float32 ``[None, latent_dim]``, ``categorical`` int32 ``[None, n_categorical]``
+  (category indices), ``continuous`` float32 ``[None, n_continuous]`` -> ``images`` float32.
 
 The layout is TensorFlow Serving's: ``OUT_DIR/<version>/saved_model.pb``.
 
-Command line::
+Command line (:mod:`keras_gans.cli.export`)::
 
-    python -m keras_gans.export RUN_DIR_OR_KERAS_FILE OUT_DIR [--version N] [--overwrite]
+    keras-gans export RUN_DIR_OR_KERAS_FILE OUT_DIR [--version N] [--overwrite]
 """
 
 from __future__ import annotations
 
-import argparse
 import os
 import shutil
-import sys
 from pathlib import Path
-from typing import Any
 
 import keras
 import tensorflow as tf
 
-from keras_gans.models import BaseGAN, InfoGAN
+from keras_gans.models import BaseGAN
 
 __all__ = ["ExportError", "export_generator", "next_version"]
 
@@ -146,7 +143,7 @@ def export_generator(
         ]
     )
     def sample(num_images, seed):
-        return {"images": _to_uint8(images_of(_stateless_inputs(gan, num_images, seed)))}
+        return {"images": _to_uint8(images_of(gan.stateless_generator_inputs(num_images, seed)))}
 
     if gan.conditional:
         archive.add_endpoint("serving_default", generate_with_labels)
@@ -154,23 +151,8 @@ def export_generator(
     else:
         archive.add_endpoint("serving_default", serving_default)
     archive.add_endpoint("sample", sample)
-    if isinstance(gan, InfoGAN):
-        n_cat, n_cont = len(gan.categorical_codes), gan.continuous_codes
-
-        @tf.function(
-            input_signature=[
-                tf.TensorSpec([None, gan.latent_dim], tf.float32, name="z"),
-                tf.TensorSpec([None, n_cat], tf.int32, name="categorical"),
-                tf.TensorSpec([None, n_cont], tf.float32, name="continuous"),
-            ]
-        )
-        def generate_with_codes(z, categorical, continuous):
-            z = tf.ensure_shape(z, [None, gan.latent_dim], name="check_z")
-            categorical = tf.ensure_shape(categorical, [None, n_cat], name="check_categorical")
-            continuous = tf.ensure_shape(continuous, [None, n_cont], name="check_continuous")
-            return {"images": images_of(gan.generator_inputs(z, categorical, continuous))}
-
-        archive.add_endpoint("generate_with_codes", generate_with_codes)
+    for name, function in gan.serving_endpoints(images_of).items():
+        archive.add_endpoint(name, function)
     root.mkdir(parents=True, exist_ok=True)
     tmp = root / f".tmp-{version}-{os.getpid()}"
     if tmp.exists():
@@ -190,30 +172,6 @@ def export_generator(
     else:
         os.replace(tmp, target)
     return target
-
-
-def _stateless_inputs(gan: BaseGAN, num_images: tf.Tensor, seed: tf.Tensor) -> Any:
-    """Generator inputs drawn statelessly from ``seed`` (the same seed, the same inputs)."""
-    key = tf.stack([tf.cast(seed, tf.int64), tf.constant(0, tf.int64)])
-    noise = tf.random.stateless_normal(tf.stack([num_images, gan.latent_dim]), seed=key)
-    if gan.conditional:
-        labels = tf.random.stateless_uniform(
-            tf.reshape(num_images, [1]), seed=key + [0, 1], maxval=gan.num_classes, dtype=tf.int32
-        )
-        return [noise, labels]
-    if not isinstance(gan, InfoGAN):
-        return noise
-    categorical = [
-        tf.random.stateless_uniform(
-            tf.stack([num_images, 1]), seed=key + [0, i + 1], minval=0, maxval=k, dtype=tf.int32
-        )
-        for i, k in enumerate(gan.categorical_codes)
-    ]
-    categorical = tf.concat(categorical, 1) if categorical else tf.zeros([num_images, 0], tf.int32)
-    continuous = tf.random.stateless_uniform(
-        tf.stack([num_images, gan.continuous_codes]), seed=key + [0, 1000], minval=-1.0, maxval=1.0
-    )
-    return gan.generator_inputs(noise, categorical, continuous)
 
 
 def load_gan(source: str | os.PathLike) -> BaseGAN:
@@ -242,30 +200,9 @@ def load_gan(source: str | os.PathLike) -> BaseGAN:
     return model
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Command line: export a run directory or ``.keras`` file as a SavedModel."""
-    parser = argparse.ArgumentParser(
-        prog="python -m keras_gans.export",
-        description="Export a GAN's generator as a versioned TensorFlow SavedModel.",
-    )
-    parser.add_argument(
-        "source", help="a run directory (model.keras or last checkpoint) or a .keras file"
-    )
-    parser.add_argument("out_dir", help="SavedModel base directory; writes OUT_DIR/<version>/")
-    parser.add_argument(
-        "--version", type=int, default=None, help="version number (default: next free)"
-    )
-    parser.add_argument("--overwrite", action="store_true", help="replace an existing version")
-    args = parser.parse_args(argv)
-    try:
-        target = export_generator(
-            load_gan(args.source), args.out_dir, version=args.version, overwrite=args.overwrite
-        )
-    except ExportError as e:
-        parser.error(str(e))
-    print(f"exported generator to {target}")
-    return 0
+if __name__ == "__main__":  # python -m keras_gans.export: the keras-gans export command
+    import sys
 
+    from keras_gans.cli.export import main
 
-if __name__ == "__main__":
     sys.exit(main())

@@ -11,6 +11,7 @@ os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
+import tensorflow as tf  # noqa: E402
 
 import keras_gans  # noqa: E402
 
@@ -58,3 +59,22 @@ def _reset_keras_state():
 def model_name(request) -> str:
     """Every model of the package."""
     return request.param
+
+
+class InjectNaN(keras.callbacks.Callback):
+    """Testing hook: poison a discriminator weight with NaN after generator step ``step``.
+
+    Fires ``times`` times in all (again after each rollback), to exercise the
+    divergence guard and its retry limit.
+    """
+
+    def __init__(self, step: int, times: int = 1) -> None:
+        super().__init__()
+        self.step, self.remaining = step, times
+
+    def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
+        g_step = int(keras.ops.convert_to_numpy(self.model.g_optimizer.iterations))
+        if self.remaining > 0 and g_step >= self.step:
+            self.remaining -= 1
+            weight = self.model.discriminator.trainable_variables[0]
+            weight.assign(tf.fill(weight.shape, float("nan")))

@@ -49,7 +49,7 @@ def test_gradients_reach_the_generator_through_diffaugment():
     model = make_model("dcgan", (16, 16, 1), diffaugment="color,translation,cutout")
     z = model.sample_noise(4)
     with tf.GradientTape() as tape:
-        logits = model.discriminator(model.augment(model._fake(z)), training=True)
+        logits = model.discriminator(model.augment(model.fake(z)), training=True)
         loss = tf.reduce_mean(logits)
     grads = tape.gradient(loss, model.generator.trainable_variables)
     assert all(g is not None for g in grads)

@@ -132,7 +132,7 @@ def _run_cli(*args, timeout=120):
         (["--model", "vae"], "invalid choice: 'vae'"),
         (["--dataset", "/no/such/folder"], "no such folder or file: /no/such/folder"),
         (["--dataset", "imagenette_nope"], "unknown data set 'imagenette_nope'"),
-        (["--image-size", "20"], "unsupported image size 20"),
+        (["--image-size", "20"], "--image-size: invalid choice: 20"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_status_2(args, message):
@@ -150,7 +150,7 @@ def test_conditional_needs_labels_and_a_conditional_model(tmp_path, capsys):
     for i in range(4):
         Image.new("L", (8, 8), color=i * 60).save(tmp_path / "flat" / f"{i}.png")
     cases = [
-        (["--conditional", "--model", "infogan"], "--conditional is for gan, dcgan and wgan-gp"),
+        (["--conditional", "--model", "infogan"], "--conditional is for gan, dcgan, wgan-gp"),
         (["--conditional", "--dataset", str(tmp_path / "flat")], "has no labels"),
         (["--conditioning", "film"], "invalid choice: 'film'"),
     ]

@@ -277,9 +277,10 @@ def test_training_run_conditional_writes_a_per_class_grid(tmp_path):
         verbose=0,
         diagnostics=True,
     )
-    run_dir = training.run(config)
-    model = keras.saving.load_model(run_dir / "model.keras")
+    result = training.run(config)
+    run_dir, model = result.run_dir, keras.saving.load_model(result.run_dir / "model.keras")
     assert isinstance(model, keras_gans.DCGAN) and model.num_classes == 10
+    np.testing.assert_array_equal(model.generate(4, seed=1), result.model.generate(4, seed=1))
     from PIL import Image
 
     grid = np.asarray(Image.open(run_dir / "samples" / "epoch_001.png"))

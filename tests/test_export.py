@@ -13,7 +13,8 @@ import pytest
 import tensorflow as tf
 from conftest import make_model, random_images
 
-from keras_gans.export import ExportError, export_generator, main
+from keras_gans.cli.export import main
+from keras_gans.export import ExportError, export_generator
 
 CHECK_SCRIPT = r"""
 import json, sys
@@ -210,6 +211,16 @@ def test_overwrite_keeps_the_old_version_whole_until_the_new_one_is_written(tmp_
     assert sorted(p.name for p in tmp_path.iterdir()) == ["1"]  # no temporary folder left
 
 
+def _tile(images: np.ndarray, columns: int) -> np.ndarray:
+    """Reference tiling of uint8 images, no padding."""
+    n, h, w, c = images.shape
+    grid = np.zeros((-(-n // columns) * h, columns * w, c), np.uint8)
+    for i, image in enumerate(images):
+        r, col = divmod(i, columns)
+        grid[r * h : (r + 1) * h, col * w : (col + 1) * w] = image
+    return grid
+
+
 def _grid(path) -> np.ndarray:
     from PIL import Image
 
@@ -217,7 +228,7 @@ def _grid(path) -> np.ndarray:
 
 
 def test_sample_labels_codes_and_traversal(tmp_path, capsys):
-    from keras_gans import sample
+    from keras_gans.cli import sample
 
     def to_uint8(images):
         return np.clip(np.round((images + 1.0) * 127.5), 0, 255).astype(np.uint8)
@@ -232,7 +243,7 @@ def test_sample_labels_codes_and_traversal(tmp_path, capsys):
     z = np.random.default_rng(5).standard_normal((4, 4)).astype(np.float32)
     fn = tf.saved_model.load(str(conditional)).signatures["generate_with_labels"]
     expected = to_uint8(fn(z=z, labels=np.full(4, 2, np.int32))["images"].numpy())
-    np.testing.assert_array_equal(_grid(out), sample.tile(expected, 2)[..., 0])
+    np.testing.assert_array_equal(_grid(out), _tile(expected, 2)[..., 0])
     for bad, message in (
         (["--labels", "7"], "labels must be < 3"),
         (["--codes", "1"], "--codes needs an InfoGAN model"),

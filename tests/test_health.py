@@ -1,20 +1,14 @@
 """EMA generator, divergence guard with rollback, mode-collapse diagnostics."""
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import keras
 import numpy as np
 import pytest
 import tensorflow as tf
-from conftest import make_model, random_images
+from conftest import InjectNaN, make_model, random_images
 
-from keras_gans import data, health
+from keras_gans import callbacks, data, evaluation, training
+from keras_gans.cli import train as train_cli
 from keras_gans.export import export_generator
-
-ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_ema_weights_follow_the_closed_form(model_name):
@@ -62,33 +56,24 @@ def test_invalid_ema_decay():
         make_model("gan", (8, 8, 1), ema_decay=1.5)
 
 
-def _cli(*args):
-    env = {**os.environ, "CUDA_VISIBLE_DEVICES": "", "TF_CPP_MIN_LOG_LEVEL": "3"}
-    return subprocess.run(
-        [sys.executable, str(ROOT / "train.py"), *args],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env=env,
-        cwd=ROOT,
+def _config(run, **kwargs) -> training.TrainConfig:
+    return training.TrainConfig(
+        image_size=8, batch_size=128, latent_dim=8, epochs=3, run_dir=str(run), **kwargs
     )
 
 
-FAST = ["--image-size", "8", "--batch-size", "128", "--latent-dim", "8", "--epochs", "3"]
-
-
-def test_divergence_rolls_back_to_the_last_good_checkpoint(tmp_path):
+def test_divergence_rolls_back_to_the_last_good_checkpoint(tmp_path, capsys):
     run = tmp_path / "run"
-    result = _cli(*FAST, "--run-dir", str(run), "--inject-nan-at-step", "20")
-    assert result.returncode == 0, result.stderr[-2000:]
+    model = training.run(_config(run), callbacks=[InjectNaN(20)]).model
     log = (run / "events.log").read_text()
     assert "d_loss became nan" in log and "rollback 1/2 to epoch 1" in log
-    assert "rollback 1/2 to epoch 1" in result.stdout
-    model = keras.saving.load_model(run / "model.keras")
-    for net in (model.generator, model.discriminator):
+    assert "rollback 1/2 to epoch 1" in capsys.readouterr().out
+    saved = keras.saving.load_model(run / "model.keras")
+    for net in (saved.generator, saved.discriminator):
         assert all(np.all(np.isfinite(w.numpy())) for w in net.weights)
-    assert int(model.g_optimizer.iterations) == 3 * (1797 // 128)
-    assert float(model.g_optimizer.learning_rate) == pytest.approx(1e-4)  # 2e-4 halved once
+    assert int(saved.g_optimizer.iterations) == 3 * (1797 // 128)
+    assert float(saved.g_optimizer.learning_rate) == pytest.approx(1e-4)  # 2e-4 halved once
+    assert int(model.g_optimizer.iterations) == int(saved.g_optimizer.iterations)
     assert sorted(p.name for p in (run / "samples").glob("epoch_*.png")) == [
         "epoch_001.png",
         "epoch_002.png",
@@ -98,29 +83,25 @@ def test_divergence_rolls_back_to_the_last_good_checkpoint(tmp_path):
     assert events, "divergence events are logged to TensorBoard"
 
 
-def test_retry_limit_ends_the_run_with_a_clear_message(tmp_path):
-    result = _cli(
-        *FAST,
-        "--run-dir",
-        str(tmp_path / "run"),
-        "--inject-nan-at-step",
-        "20",
-        "--inject-nan-times",
-        "5",
-        "--max-retries",
-        "1",
-    )
-    assert result.returncode == 3
-    assert "Traceback" not in result.stderr
-    assert "1 rollback(s) did not help" in result.stderr.strip().splitlines()[-1]
-    assert (tmp_path / "run" / "checkpoints" / "epoch_001.keras").is_file()
+def test_retry_limit_ends_the_run_with_a_clear_message(tmp_path, monkeypatch, capsys):
+    run = tmp_path / "run"
+    with pytest.raises(training.TrainingDiverged, match="1 rollback\\(s\\) did not help") as e:
+        training.run(_config(run, max_retries=1), callbacks=[InjectNaN(20, times=5)])
+    assert (run / "checkpoints" / "epoch_001.keras").is_file()
+    # The command reports it in one line and exits with status 3.
+    monkeypatch.setattr(training, "run", lambda config: (_ for _ in ()).throw(e.value))
+    assert train_cli.main(["--run-dir", str(run)]) == 3
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    assert "1 rollback(s) did not help" in err.strip().splitlines()[-1]
 
 
 def test_diversity_statistic():
     real = next(iter(data.load_dataset("digits", batch_size=64, seed=0))).numpy()
     other = next(iter(data.load_dataset("digits", batch_size=64, seed=1))).numpy()
-    assert health.pairwise_diversity(np.repeat(real[:1], 64, axis=0)) == pytest.approx(0, abs=1e-6)
-    ratio = health.pairwise_diversity(other) / health.pairwise_diversity(real)
+    collapsed = np.repeat(real[:1], 64, axis=0)
+    assert evaluation.pairwise_diversity(collapsed) == pytest.approx(0, abs=1e-6)
+    ratio = evaluation.pairwise_diversity(other) / evaluation.pairwise_diversity(real)
     assert 0.9 < ratio < 1.1
 
 
@@ -143,11 +124,15 @@ def test_diagnostics_detect_a_collapsed_generator():
             keras.layers.Dense(10, activation="softmax"),
         ]
     )
-    diag = health.Diagnostics(real, classifier=classifier)
+    diag = callbacks.Diagnostics(real, classifier=classifier)
     diag.set_model(model)
     diag.on_train_begin()
     values = diag.compute()
     assert values["diversity_fake"] == pytest.approx(0.0, abs=1e-6)
     assert values["diversity_real"] > 0.3 and values["diversity_ratio"] < 1e-5
     assert values["class_entropy"] == pytest.approx(0.0)  # one image, one class
-    assert 0.0 <= values["d_acc_real"] <= 1.0 and 0.0 <= values["d_acc_fake"] <= 1.0
+    # The discriminator's accuracies: the share of real logits > 0 and of fake logits <= 0.
+    real_logits = model.discriminator(real, training=False).numpy().ravel()
+    fake_logits = model.discriminator(np.ones((32, 8, 8, 1), "float32"), training=False).numpy()
+    assert values["d_acc_real"] == pytest.approx(np.mean(real_logits > 0))
+    assert values["d_acc_fake"] == pytest.approx(np.mean(fake_logits.ravel() <= 0))

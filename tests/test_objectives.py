@@ -45,7 +45,7 @@ def test_discriminator_loss_matches_the_losses_module_with_weighted_penalties():
     replay = make_model("dcgan", SHAPE, adversarial_loss="relativistic", r1_gamma=3.0, r2_gamma=5.0)
     replay.compile()
     replay.set_weights(model.get_weights())
-    fake = replay._fake(replay.sample_noise(8))
+    fake = replay.fake(replay.sample_noise(8))
 
     def critic(x):
         return replay.discriminator(x, training=True)
@@ -167,10 +167,11 @@ def test_command_line_records_and_applies_the_objective(tmp_path):
     "args, message",
     [
         (["--loss", "wasserstein"], "invalid choice: 'wasserstein'"),
-        (["--r1=-1"], "--r1: must be >= 0, got -1"),
-        (["--reg-interval", "0"], "--reg-interval: must be a positive integer, got 0"),
-        (["--model", "wgan-gp", "--loss", "hinge"], "are for gan and dcgan, not wgan-gp"),
-        (["--model", "infogan", "--r1", "1"], "are for gan and dcgan, not infogan"),
+        (["--r1=-1"], "--r1 must be a non-negative number, got -1.0"),
+        (["--reg-interval", "0"], "--reg-interval must be a positive integer, got 0"),
+        (["--r2", "x"], "--r2: not a number: 'x'"),
+        (["--model", "wgan-gp", "--loss", "hinge"], "--loss is for gan, dcgan, not wgan-gp"),
+        (["--model", "infogan", "--r1", "1"], "--r1 is for gan, dcgan, not infogan"),
     ],
 )
 def test_command_line_errors_are_one_line(tmp_path, capsys, args, message):

@@ -75,6 +75,24 @@ class GAN(BaseGAN):
     """
 
     default_latent_dim = 100
+    train_options = {
+        "loss": "adversarial_loss",
+        "r1": "r1_gamma",
+        "r2": "r2_gamma",
+        "reg_interval": "reg_interval",
+    }
+
+    @classmethod
+    def check_options(
+        cls,
+        adversarial_loss: str = "non-saturating",
+        r1_gamma: float = 0.0,
+        r2_gamma: float = 0.0,
+        reg_interval: int = 1,
+        **others: Any,
+    ) -> None:
+        """Raise ``ValueError`` naming an unknown loss, a negative gamma or a bad interval."""
+        validate_objective(adversarial_loss, r1_gamma, r2_gamma, reg_interval)
 
     def __init__(
         self,
@@ -85,7 +103,7 @@ class GAN(BaseGAN):
         reg_interval: int = 1,
         **kwargs: Any,
     ) -> None:
-        validate_objective(adversarial_loss, r1_gamma, r2_gamma, reg_interval)
+        self.check_options(adversarial_loss, r1_gamma, r2_gamma, reg_interval)
         self.adversarial_loss = adversarial_loss
         self.r1_gamma = float(r1_gamma)
         self.r2_gamma = float(r2_gamma)
@@ -128,7 +146,7 @@ class GAN(BaseGAN):
         d_step = tf.identity(self.d_optimizer.iterations)
 
         # Update the discriminator on real and fake, plus gamma/2 * R1 and R2.
-        fake = self._fake(self.sample_noise(batch_size), labels)
+        fake = self.fake(self.sample_noise(batch_size), labels)
 
         def discriminator_loss() -> tuple[tf.Tensor, dict[str, tf.Tensor]]:
             real_a, fake_a = self.augment(real), self.augment(fake)
@@ -139,19 +157,14 @@ class GAN(BaseGAN):
                 loss += 0.5 * getattr(self, f"{name}_gamma") * value
             return loss, {"d_loss": loss, **self.score_logs(real_logits, fake_logits), **penalties}
 
-        logs = self._minimize(
-            self.d_optimizer,
-            self.discriminator.trainable_variables,
-            discriminator_loss,
-            second_order=self.zero_centred_penalty,
-        )
+        logs = self.update_discriminator(discriminator_loss, second_order=self.zero_centred_penalty)
         self._log_penalties({name: logs.pop(name) for name in ("r1", "r2") if name in logs}, d_step)
 
         # Update the generator (non-saturating: descend -log D(G(z))).
         z = self.sample_noise(batch_size)
 
         def generator_loss() -> tuple[tf.Tensor, dict[str, tf.Tensor]]:
-            fake_a = self.augment(self._fake(z, labels))
+            fake_a = self.augment(self.fake(z, labels))
             if self.adversarial_loss == "relativistic":
                 real_logits, fake_logits = self.discriminate(self.augment(real), fake_a, labels)
             else:  # the other generator losses read the fake scores only
@@ -159,7 +172,7 @@ class GAN(BaseGAN):
             loss = g_loss_fn(real_logits, fake_logits)
             return loss, {"g_loss": loss}
 
-        logs |= self._minimize(self.g_optimizer, self.generator.trainable_variables, generator_loss)
+        logs |= self.update_generator(generator_loss)
         return self._log(logs)
 
     def _penalties(

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import keras
 import numpy as np
 import tensorflow as tf
 
-from keras_gans import losses, networks
+from keras_gans import distribute, losses, networks
 from keras_gans.models.base import BaseGAN
 
 
@@ -38,6 +38,47 @@ class InfoGAN(BaseGAN):
 
     tracker_names = ("d_loss", "g_loss", "info_loss", "real_score", "fake_score")
     default_latent_dim = 62
+    can_condition = False
+    train_options = {
+        "info_weight": "info_weight",
+        "continuous_weight": "continuous_weight",
+        "categorical_codes": "categorical_codes",
+        "continuous_codes": "continuous_codes",
+    }
+
+    @classmethod
+    def check_options(
+        cls,
+        categorical_codes: Sequence[int] = (10,),
+        continuous_codes: int = 2,
+        info_weight: float = 1.0,
+        continuous_weight: float = 1.0,
+        **others: Any,
+    ) -> None:
+        """Raise ``ValueError`` naming an invalid code layout or weight."""
+        if any(int(k) < 2 for k in categorical_codes):
+            raise ValueError(
+                f"each categorical code needs at least 2 categories, got {list(categorical_codes)}"
+            )
+        if (
+            isinstance(continuous_codes, bool)
+            or not isinstance(continuous_codes, (int, np.integer))
+            or continuous_codes < 0
+        ):
+            raise ValueError(
+                f"continuous_codes must be a non-negative integer, got {continuous_codes!r}"
+            )
+        if not categorical_codes and not continuous_codes:
+            raise ValueError("InfoGAN needs at least one categorical or continuous code")
+        weights = {"info_weight": info_weight, "continuous_weight": continuous_weight}
+        for name, weight in weights.items():
+            if not weight >= 0:
+                raise ValueError(f"{name} must be non-negative, got {weight!r}")
+        if others.get("num_classes") is not None:
+            raise ValueError(
+                "InfoGAN is not class-conditional (its categorical code plays that role): "
+                "use GAN, DCGAN or WGANGP with num_classes"
+            )
 
     def __init__(
         self,
@@ -48,27 +89,10 @@ class InfoGAN(BaseGAN):
         continuous_weight: float = 1.0,
         **kwargs: Any,
     ) -> None:
-        categorical_codes = tuple(int(k) for k in categorical_codes)
-        if any(k < 2 for k in categorical_codes):
-            raise ValueError(
-                f"each categorical code needs at least 2 categories, got {categorical_codes}"
-            )
-        if not isinstance(continuous_codes, (int, np.integer)) or continuous_codes < 0:
-            raise ValueError(
-                f"continuous_codes must be a non-negative integer, got {continuous_codes!r}"
-            )
-        if not categorical_codes and not continuous_codes:
-            raise ValueError("InfoGAN needs at least one categorical or continuous code")
-        if not info_weight >= 0:
-            raise ValueError(f"info_weight must be non-negative, got {info_weight!r}")
-        if not continuous_weight >= 0:
-            raise ValueError(f"continuous_weight must be non-negative, got {continuous_weight!r}")
-        if kwargs.get("num_classes") is not None:
-            raise ValueError(
-                "InfoGAN is not class-conditional (its categorical code plays that role): "
-                "use GAN, DCGAN or WGANGP with num_classes"
-            )
-        self.categorical_codes = categorical_codes
+        self.check_options(
+            categorical_codes, continuous_codes, info_weight, continuous_weight, **kwargs
+        )
+        self.categorical_codes = tuple(int(k) for k in categorical_codes)
         self.continuous_codes = int(continuous_codes)
         self.info_weight = float(info_weight)
         self.continuous_weight = float(continuous_weight)
@@ -119,7 +143,7 @@ class InfoGAN(BaseGAN):
             continuous = keras.random.uniform((n, self.continuous_codes), -1.0, 1.0, seed=seed)
             return tf.concat([tf.cast(categorical, tf.float32), continuous], axis=1)
 
-        codes = self.replica_draw(draw, batch_size)
+        codes = distribute.replica_draw(draw, batch_size)
         n_cat = len(self.categorical_codes)
         categorical, continuous = tf.cast(codes[:, :n_cat], tf.int32), codes[:, n_cat:]
         return categorical, continuous
@@ -143,6 +167,68 @@ class InfoGAN(BaseGAN):
         noise = self.sample_noise(batch_size, seed)
         return self.generator_inputs(noise, *self.sample_codes(batch_size, seed))
 
+    def sample_inputs_and_codes(self, batch_size: int, seed: Any = None) -> tuple[Any, Any]:
+        """Generator inputs and their codes ``(categorical indices, continuous)``."""
+        seed = self._seed(seed)
+        noise = self.sample_noise(batch_size, seed)
+        codes = self.sample_codes(batch_size, seed)
+        return self.generator_inputs(noise, *codes), codes
+
+    def stateless_generator_inputs(self, num_images: tf.Tensor, seed: tf.Tensor) -> tf.Tensor:
+        """Noise and codes drawn statelessly from an int ``seed``, assembled."""
+        noise = super().stateless_generator_inputs(num_images, seed)
+        key = tf.stack([tf.cast(seed, tf.int64), tf.constant(0, tf.int64)])
+        categorical = [
+            tf.random.stateless_uniform(
+                tf.stack([num_images, 1]), key + [0, i + 1], minval=0, maxval=k, dtype=tf.int32
+            )
+            for i, k in enumerate(self.categorical_codes)
+        ]
+        categorical = (
+            tf.concat(categorical, 1) if categorical else tf.zeros([num_images, 0], tf.int32)
+        )
+        continuous = tf.random.stateless_uniform(
+            tf.stack([num_images, self.continuous_codes]), key + [0, 1000], minval=-1.0, maxval=1.0
+        )
+        return self.generator_inputs(noise, categorical, continuous)
+
+    def traversal_inputs(self, seed: int) -> tuple[tf.Tensor, int] | None:
+        """A latent traversal: rows are the first categorical code's values, the 10
+        columns sweep the first continuous code from -1 to 1, the noise is fixed."""
+        if not self.categorical_codes or not self.continuous_codes:
+            return None
+        rows, columns = self.categorical_codes[0], 10
+        noise = tf.repeat(self.sample_noise(1, keras.random.SeedGenerator(seed)), rows * columns, 0)
+        categorical = np.zeros((rows * columns, len(self.categorical_codes)), np.int32)
+        categorical[:, 0] = np.repeat(np.arange(rows), columns)
+        continuous = np.zeros((rows * columns, self.continuous_codes), np.float32)
+        continuous[:, 0] = np.tile(np.linspace(-1, 1, columns), rows)
+        return self.generator_inputs(noise, categorical, continuous), columns
+
+    def serving_endpoints(self, images_of: Callable[[Any], tf.Tensor]) -> dict[str, Any]:
+        """``generate_with_codes``: ``z``, ``categorical`` indices, ``continuous`` -> images."""
+        n_cat, n_cont, width = len(self.categorical_codes), self.continuous_codes, self.latent_dim
+
+        @tf.function(
+            input_signature=[
+                tf.TensorSpec([None, width], tf.float32, name="z"),
+                tf.TensorSpec([None, n_cat], tf.int32, name="categorical"),
+                tf.TensorSpec([None, n_cont], tf.float32, name="continuous"),
+            ]
+        )
+        def generate_with_codes(z, categorical, continuous):
+            # Loaded signatures do not enforce shapes: check them, naming the input.
+            z = tf.ensure_shape(z, [None, width], name="check_z")
+            categorical = tf.ensure_shape(categorical, [None, n_cat], name="check_categorical")
+            continuous = tf.ensure_shape(continuous, [None, n_cont], name="check_continuous")
+            return {"images": images_of(self.generator_inputs(z, categorical, continuous))}
+
+        return {"generate_with_codes": generate_with_codes}
+
+    def scores(self, output: Any) -> tf.Tensor:
+        """The real/fake logits: the first of the discriminator's three outputs."""
+        return output[0]
+
     def split_categorical(self, one_hot_or_logits: tf.Tensor) -> list[tf.Tensor]:
         """Split concatenated categorical one-hots or logits into one tensor per code."""
         if not self.categorical_codes:
@@ -165,13 +251,13 @@ class InfoGAN(BaseGAN):
 
     # ---------------------------------------------------------------- step
     def train_step(self, data: Any) -> dict[str, tf.Tensor]:
-        """GAN step plus the mutual-information term (Chen et al. 2016, eq. 6)."""
-        real = self.real_images(data)
+        """One minibatch of the GAN game plus lambda * L_I (Chen et al. 2016, eq. 6)."""
+        real, _ = self.unpack(data)
         batch_size = tf.shape(real)[0]
 
         # Discriminator and Q: minimise the GAN loss and lambda * L_I on fakes.
         z = self.sample_generator_inputs(batch_size)
-        fake = self._fake(z)
+        fake = self.fake(z)
 
         def discriminator_loss():
             (real_logits, _, _), (fake_logits, q_cat, q_cont) = self.discriminate(
@@ -184,22 +270,18 @@ class InfoGAN(BaseGAN):
                 **self.score_logs(real_logits, fake_logits),
             }
 
-        logs = self._minimize(
-            self.d_optimizer, self.discriminator.trainable_variables, discriminator_loss
-        )
+        logs = self.update_discriminator(discriminator_loss)
 
         # Generator: minimise the non-saturating loss and lambda * L_I.
         z = self.sample_generator_inputs(batch_size)
 
         def generator_loss():
-            fake_logits, q_cat, q_cont = self.discriminator(
-                self.augment(self._fake(z)), training=True
-            )
+            fake_logits, q_cat, q_cont = self.discriminator_output(self.augment(self.fake(z)))
             g_loss = losses.non_saturating_generator_loss(fake_logits)
             info = self._info_loss(z, q_cat, q_cont)
             return g_loss + self.info_weight * info, {"g_loss": g_loss, "info_loss": info}
 
-        logs |= self._minimize(self.g_optimizer, self.generator.trainable_variables, generator_loss)
+        logs |= self.update_generator(generator_loss)
         return self._log(logs)
 
     def get_config(self) -> dict[str, Any]:

@@ -7,7 +7,7 @@ from typing import Any
 import keras
 import tensorflow as tf
 
-from keras_gans import losses, networks
+from keras_gans import distribute, losses, networks
 from keras_gans.models.base import BaseGAN
 from keras_gans.models.dcgan import ConvNetworksMixin
 
@@ -34,6 +34,17 @@ class WGANGP(ConvNetworksMixin, BaseGAN):
     """
 
     tracker_names = ("d_loss", "g_loss", "gp", "real_score", "fake_score")
+    is_critic = True
+    train_options = {"critic_steps": "critic_steps", "gp_weight": "gp_weight"}
+
+    @classmethod
+    def check_options(cls, critic_steps: int = 5, gp_weight: float = 10.0, **others: Any) -> None:
+        """Raise ``ValueError`` for a non-positive ``critic_steps`` or a negative ``gp_weight``."""
+        if isinstance(critic_steps, bool) or not isinstance(critic_steps, int) or critic_steps < 1:
+            raise ValueError(f"critic_steps must be a positive integer, got {critic_steps!r}")
+        if not gp_weight >= 0:
+            raise ValueError(f"gp_weight must be non-negative, got {gp_weight!r}")
+
     default_latent_dim = 128
 
     def __init__(
@@ -43,13 +54,10 @@ class WGANGP(ConvNetworksMixin, BaseGAN):
         gp_weight: float = 10.0,
         **kwargs: Any,
     ):
-        if not isinstance(critic_steps, int) or critic_steps < 1:
-            raise ValueError(f"critic_steps must be a positive integer, got {critic_steps!r}")
-        if not gp_weight >= 0:
-            raise ValueError(f"gp_weight must be non-negative, got {gp_weight!r}")
-        super().__init__(*args, **kwargs)
+        self.check_options(critic_steps, gp_weight)
         self.critic_steps = critic_steps
         self.gp_weight = float(gp_weight)
+        super().__init__(*args, **kwargs)
 
     def default_discriminator(self) -> keras.Model:
         """Convolutional critic without batch norm (``networks.dcgan_discriminator``)."""
@@ -88,8 +96,8 @@ class WGANGP(ConvNetworksMixin, BaseGAN):
             return self.discriminator_output(images, labels)
 
         for _ in range(self.critic_steps):
-            fake = self._fake(self.sample_noise(batch_size), labels)
-            alpha = self.replica_draw(
+            fake = self.fake(self.sample_noise(batch_size), labels)
+            alpha = distribute.replica_draw(
                 lambda n: keras.random.uniform((n, 1, 1, 1), seed=self.seed_generator), batch_size
             )
 
@@ -105,24 +113,15 @@ class WGANGP(ConvNetworksMixin, BaseGAN):
                     **self.score_logs(real_scores, fake_scores),
                 }
 
-            self._log(
-                self._minimize(
-                    self.d_optimizer,
-                    self.discriminator.trainable_variables,
-                    critic_loss,
-                    second_order=True,
-                )
-            )
+            self._log(self.update_discriminator(critic_loss, second_order=True))
 
         z = self.sample_noise(batch_size)
 
         def generator_loss():
-            loss = losses.wasserstein_generator_loss(critic(self.augment(self._fake(z, labels))))
+            loss = losses.wasserstein_generator_loss(critic(self.augment(self.fake(z, labels))))
             return loss, {"g_loss": loss}
 
-        return self._log(
-            self._minimize(self.g_optimizer, self.generator.trainable_variables, generator_loss)
-        )
+        return self._log(self.update_generator(generator_loss))
 
     def get_config(self) -> dict[str, Any]:
         """Configuration, including ``critic_steps`` and ``gp_weight``."""

@@ -13,23 +13,6 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 from keras_gans import training  # noqa: E402
 
-captured = {}
-_build, _load = training.build_model, training.keras.saving.load_model
-
-
-def _capture(*args, **kwargs):
-    captured["model"] = _build(*args, **kwargs)
-    return captured["model"]
-
-
-def _capture_load(*args, **kwargs):
-    captured["model"] = _load(*args, **kwargs)
-    return captured["model"]
-
-
-training.build_model = _capture
-training.keras.saving.load_model = _capture_load
-
 run_dir, model_name = sys.argv[1], sys.argv[2]
 epochs, resume = int(sys.argv[3]), sys.argv[4] == "resume"
 # Different seeds per worker: only really synchronised training (initial values
@@ -49,13 +32,12 @@ config = training.TrainConfig(
     resume=resume,
     diagnostics=False,
     verbose=0,
-    sample_every_steps=5,
+    log_every=5,
     num_samples=4,
 )
 if resume:  # the run's config.json holds the options; only these may be given
     config = training.TrainConfig(run_dir=run_dir, resume=True, epochs=epochs, verbose=0)
-training.run(config)
-model = captured["model"]
+model = training.run(config).model
 digest = hashlib.sha256()
 for weight in model.generator.weights + model.discriminator.weights:
     digest.update(weight.numpy().tobytes())
