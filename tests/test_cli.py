@@ -135,12 +135,82 @@ def _run_cli(*args, timeout=120):
         (["--image-size", "20"], "--image-size: invalid choice: 20"),
     ],
 )
-def test_bad_input_is_one_line_and_exit_status_2(args, message):
-    result = _run_cli(*args)
-    assert result.returncode == 2
-    assert "Traceback" not in result.stderr
-    last = result.stderr.strip().splitlines()[-1]
+def test_bad_input_is_one_line_and_exit_status_2(args, message, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        train.main(args)
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    last = err.strip().splitlines()[-1]
     assert last.startswith("usage:") is False and message in last
+
+
+def test_the_command_in_its_own_process_shows_no_tensorflow_start_up_chatter():
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "train.py"), "--epochs", "0"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+        cwd=ROOT,
+    )
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    # argparse's usage, then one error line: nothing from TensorFlow's C++ start-up.
+    assert lines[0].startswith("usage: train.py") and all(
+        line.startswith((" ", "usage:")) for line in lines[:-1]
+    ), lines
+    assert lines[-1] == "train.py: error: argument --epochs: must be a positive integer, got 0"
+
+
+def test_the_library_never_imports_the_commands():
+    code = (
+        "import sys, keras_gans, keras_gans.training, keras_gans.evaluation, keras_gans.export;"
+        "print(sorted(m for m in sys.modules if m.startswith('keras_gans.cli')))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=ROOT
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_keras_gans_command_dispatches_to_each_command(capsys):
+    from keras_gans import cli
+
+    assert cli.main(["--help"]) == 0
+    out = capsys.readouterr().out
+    assert all(f"  {name} " in out for name in cli.COMMANDS)
+    assert cli.main(["bogus"]) == 2
+    assert "unknown command 'bogus'" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["train", "--epochs", "0"])
+    assert exit_info.value.code == 2
+    assert "keras-gans train: error: argument --epochs" in capsys.readouterr().err
+    text = (ROOT / "pyproject.toml").read_text()
+    assert 'keras-gans = "keras_gans.cli:main"' in text
+
+
+def test_config_defaults_agree_with_the_models_own(model_name):
+    """Each model option's TrainConfig default is the constructor's default."""
+    import inspect
+
+    from keras_gans import config
+    from keras_gans.training import TrainConfig
+
+    cls = {"wgan_gp": "wgan-gp"}.get(model_name, model_name)
+    model_cls = config.MODELS[cls]
+    defaults = TrainConfig()
+    parameters = {}
+    for klass in model_cls.__mro__:
+        if "__init__" in vars(klass):
+            for name, p in inspect.signature(klass.__init__).parameters.items():
+                parameters.setdefault(name, p.default)
+    for field_name, argument in model_cls.train_options.items():
+        given = getattr(defaults, field_name)
+        expected = parameters[argument]
+        assert list(given) == list(expected) if isinstance(given, list) else given == expected
 
 
 def test_conditional_needs_labels_and_a_conditional_model(tmp_path, capsys):
