@@ -70,8 +70,8 @@ POSITIVE = ValueType(float, lambda v: v > 0, "positive")
 INT, FLOAT = ValueType(int), ValueType(float)
 
 
-def codes(value: str | list[int]) -> list[int]:
-    """Categorical code sizes: ``"10,5"`` or a list of integers."""
+def integers(value: str | list[int]) -> list[int]:
+    """A list of integers: ``"10,5"`` on the command line, or a list."""
     if not isinstance(value, str):
         return [INT(k) for k in value]
     try:
@@ -289,7 +289,7 @@ class TrainConfig:
         type=FLOAT,
     )
     categorical_codes: list[int] = option(
-        [10], "comma-separated category counts, one per categorical code", "InfoGAN", type=codes
+        [10], "comma-separated category counts, one per categorical code", "InfoGAN", type=integers
     )
     continuous_codes: int = option(
         2, "number of continuous codes, uniform in [-1, 1]", "InfoGAN", type=INT

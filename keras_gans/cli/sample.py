@@ -24,6 +24,8 @@ from pathlib import Path
 
 import numpy as np
 
+from keras_gans.config import integers
+
 
 def _version_dir(path: Path) -> Path:
     if (path / "saved_model.pb").exists():
@@ -35,15 +37,6 @@ def _version_dir(path: Path) -> Path:
 
 
 TRAVERSE_STEPS = 10
-
-
-def _integers(text: str) -> list[int]:
-    try:
-        return [int(t) for t in text.split(",") if t.strip()]
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected comma-separated integers, got {text!r}"
-        ) from None
 
 
 def _to_uint8(images: np.ndarray) -> np.ndarray:
@@ -124,13 +117,13 @@ def main(argv: list[str] | None = None) -> int:
     choice = parser.add_mutually_exclusive_group()
     choice.add_argument(
         "--labels",
-        type=_integers,
+        type=integers,
         metavar="L[,L...]",
         help="class-conditional models: the classes to draw, cycled over the images",
     )
     choice.add_argument(
         "--codes",
-        type=_integers,
+        type=integers,
         metavar="C[,C...]",
         help="InfoGAN: one value per categorical code, the same for every image",
     )
@@ -142,7 +135,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--categories",
-        type=_integers,
+        type=integers,
         default=None,
         help="with --traverse: the size of the first categorical code (default 10)",
     )

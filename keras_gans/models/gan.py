@@ -85,10 +85,11 @@ class GAN(BaseGAN):
     @classmethod
     def check_options(
         cls,
-        adversarial_loss: str = "non-saturating",
-        r1_gamma: float = 0.0,
-        r2_gamma: float = 0.0,
-        reg_interval: int = 1,
+        *,
+        adversarial_loss: str,
+        r1_gamma: float,
+        r2_gamma: float,
+        reg_interval: int,
         **others: Any,
     ) -> None:
         """Raise ``ValueError`` naming an unknown loss, a negative gamma or a bad interval."""
@@ -103,7 +104,12 @@ class GAN(BaseGAN):
         reg_interval: int = 1,
         **kwargs: Any,
     ) -> None:
-        self.check_options(adversarial_loss, r1_gamma, r2_gamma, reg_interval)
+        self.check_options(
+            adversarial_loss=adversarial_loss,
+            r1_gamma=r1_gamma,
+            r2_gamma=r2_gamma,
+            reg_interval=reg_interval,
+        )
         self.adversarial_loss = adversarial_loss
         self.r1_gamma = float(r1_gamma)
         self.r2_gamma = float(r2_gamma)

@@ -49,10 +49,11 @@ class InfoGAN(BaseGAN):
     @classmethod
     def check_options(
         cls,
-        categorical_codes: Sequence[int] = (10,),
-        continuous_codes: int = 2,
-        info_weight: float = 1.0,
-        continuous_weight: float = 1.0,
+        *,
+        categorical_codes: Sequence[int],
+        continuous_codes: int,
+        info_weight: float,
+        continuous_weight: float,
         **others: Any,
     ) -> None:
         """Raise ``ValueError`` naming an invalid code layout or weight."""
@@ -90,7 +91,11 @@ class InfoGAN(BaseGAN):
         **kwargs: Any,
     ) -> None:
         self.check_options(
-            categorical_codes, continuous_codes, info_weight, continuous_weight, **kwargs
+            categorical_codes=categorical_codes,
+            continuous_codes=continuous_codes,
+            info_weight=info_weight,
+            continuous_weight=continuous_weight,
+            **kwargs,
         )
         self.categorical_codes = tuple(int(k) for k in categorical_codes)
         self.continuous_codes = int(continuous_codes)

@@ -38,7 +38,7 @@ class WGANGP(ConvNetworksMixin, BaseGAN):
     train_options = {"critic_steps": "critic_steps", "gp_weight": "gp_weight"}
 
     @classmethod
-    def check_options(cls, critic_steps: int = 5, gp_weight: float = 10.0, **others: Any) -> None:
+    def check_options(cls, *, critic_steps: int, gp_weight: float, **others: Any) -> None:
         """Raise ``ValueError`` for a non-positive ``critic_steps`` or a negative ``gp_weight``."""
         if isinstance(critic_steps, bool) or not isinstance(critic_steps, int) or critic_steps < 1:
             raise ValueError(f"critic_steps must be a positive integer, got {critic_steps!r}")
@@ -54,7 +54,7 @@ class WGANGP(ConvNetworksMixin, BaseGAN):
         gp_weight: float = 10.0,
         **kwargs: Any,
     ):
-        self.check_options(critic_steps, gp_weight)
+        self.check_options(critic_steps=critic_steps, gp_weight=gp_weight)
         self.critic_steps = critic_steps
         self.gp_weight = float(gp_weight)
         super().__init__(*args, **kwargs)
