@@ -27,6 +27,7 @@ __all__ = [
     "RunSummary",
     "SampleGrid",
     "StepScalars",
+    "checkpoints",
     "image_grid",
     "latest_checkpoint",
     "save_png",
@@ -250,11 +251,13 @@ class GANCheckpoint(keras.callbacks.Callback):
         finally:
             if os.path.exists(tmp):
                 os.remove(tmp)
-        for old in _checkpoints(self.directory)[: -self.keep]:
+        for old in checkpoints(self.directory)[: -self.keep]:
             old[1].unlink(missing_ok=True)
 
 
-def _checkpoints(directory: Path) -> list[tuple[int, Path]]:
+def checkpoints(directory: str | os.PathLike) -> list[tuple[int, Path]]:
+    """``(epochs_done, path)`` of every checkpoint in ``directory``, oldest first."""
+    directory = Path(directory)
     found = []
     if directory.is_dir():
         for p in directory.iterdir():
@@ -266,7 +269,7 @@ def _checkpoints(directory: Path) -> list[tuple[int, Path]]:
 
 def latest_checkpoint(directory: str | os.PathLike) -> tuple[int, Path] | None:
     """``(epochs_done, path)`` of the newest complete checkpoint, or None."""
-    found = _checkpoints(Path(directory))
+    found = checkpoints(Path(directory))
     return found[-1] if found else None
 
 

@@ -47,6 +47,7 @@ __all__ = [
     "TrainingDiverged",
     "build_model",
     "resolve_diffaugment",
+    "restore_latest",
     "resume_conflicts",
     "run",
 ]
@@ -306,11 +307,11 @@ class _Run:
 
     def _restore_or_build(self) -> tuple[int, BaseGAN]:
         checkpoint_dir = self.run_dir / "checkpoints"
-        latest = cb.latest_checkpoint(checkpoint_dir) if self.config.resume else None
         with self.strategy.scope():
-            if latest is not None:
-                print(f"resuming from {latest[1]} (epoch {latest[0]})")
-                return latest[0], keras.saving.load_model(latest[1])
+            restored = restore_latest(checkpoint_dir) if self.config.resume else None
+            if restored is not None:
+                print(f"resuming from {restored[2]} (epoch {restored[0]})")
+                return restored[:2]
             if self.config.resume:
                 print(f"no checkpoint in {checkpoint_dir}: starting from epoch 0")
             return 0, build_model(self.config, self.data.image_shape, self.data.num_classes)
@@ -399,13 +400,13 @@ class _Run:
                     f"did not help; last good checkpoint in {self.out_dir / 'checkpoints'}"
                 )
             retries += 1
-            latest = cb.latest_checkpoint(self.out_dir / "checkpoints")
             with self.strategy.scope():
-                if latest is None:
+                restored = restore_latest(self.out_dir / "checkpoints")
+                if restored is None:
                     initial_epoch = 0
                     self.model = build_model(config, self.data.image_shape, self.data.num_classes)
                 else:
-                    initial_epoch, self.model = latest[0], keras.saving.load_model(latest[1])
+                    initial_epoch, self.model, _ = restored
             for optimizer in (self.model.g_optimizer, self.model.d_optimizer):
                 optimizer.learning_rate = float(optimizer.learning_rate) * config.retry_lr_factor
             events.write(
@@ -435,6 +436,27 @@ class _Run:
             export_path = export_generator(self.model, target)
         _summary(run_dir, final, export_path, elapsed)
         return RunResult(run_dir, self.model, export_path)
+
+
+def restore_latest(directory: Path) -> tuple[int, BaseGAN, Path] | None:
+    """``(epochs done, model, path)`` from the newest readable checkpoint; None if none exists.
+
+    A checkpoint that does not load (cut short by a full disk, damaged) is
+    skipped with a warning naming it, for the one before. If checkpoints exist
+    but none loads, :class:`ConfigError` says so, and nothing is written.
+    """
+    found = cb.checkpoints(directory)
+    for epoch, path in reversed(found):
+        try:
+            return epoch, keras.saving.load_model(path), path
+        except Exception as e:  # any failure to read means: try the previous one
+            reason = (str(e).strip().splitlines() or [type(e).__name__])[0][:200]
+            print(f"warning: checkpoint {path} is unreadable ({reason}); trying the previous one")
+    if found:
+        raise ConfigError(
+            f"no readable checkpoint in {directory} ({len(found)} tried): cannot resume"
+        )
+    return None
 
 
 def _resolve_options(config: TrainConfig) -> TrainConfig:

@@ -354,3 +354,30 @@ def test_one_writer_per_run_directory(tmp_path, capsys):
     assert train.main(args) == 0
     assert f"was left by pid {live.pid}, which is no longer running" in capsys.readouterr().out
     assert (run_dir / "model.keras").is_file() and not (run_dir / ".lock").exists()
+
+
+def test_resume_falls_back_past_an_unreadable_checkpoint(tmp_path, capsys):
+    from keras_gans import training
+
+    run = tmp_path / "run"
+    tiny = dict(image_size=8, batch_size=128, latent_dim=8, verbose=0, diagnostics=False)
+    training.run(training.TrainConfig(epochs=2, run_dir=str(run), seed=0, **tiny))
+    checkpoints = run / "checkpoints"
+    latest = checkpoints / "epoch_002.keras"
+    latest.write_bytes(latest.read_bytes()[:2000])  # cut short, as by a full disk
+    capsys.readouterr()
+    result = training.run(training.TrainConfig(run_dir=str(run), resume=True, epochs=3, verbose=0))
+    out = capsys.readouterr().out
+    assert f"checkpoint {latest} is unreadable" in out
+    assert f"resuming from {checkpoints / 'epoch_001.keras'} (epoch 1)" in out
+    assert int(result.model.g_optimizer.iterations) == 3 * (1797 // 128)
+
+    # No readable checkpoint at all: one line, exit status 2, no file touched.
+    for path in checkpoints.glob("*.keras"):
+        path.write_bytes(b"not a checkpoint")
+    files = sorted((p, p.stat().st_mtime_ns) for p in run.rglob("*") if p.is_file())
+    with pytest.raises(SystemExit) as exit_info:
+        train.main(["--resume", "--run-dir", str(run)])
+    assert exit_info.value.code == 2
+    assert "no readable checkpoint in" in capsys.readouterr().err.strip().splitlines()[-1]
+    assert sorted((p, p.stat().st_mtime_ns) for p in run.rglob("*") if p.is_file()) == files
