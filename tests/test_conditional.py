@@ -1,10 +1,5 @@
 """Class-conditional models: networks, training on labels, generation, saving, export."""
 
-import json
-import os
-import subprocess
-import sys
-
 import keras
 import numpy as np
 import pytest
@@ -13,7 +8,6 @@ from conftest import changed, make_model, random_images, trainable_values
 
 import keras_gans
 from keras_gans import evaluation, networks, training
-from keras_gans.export import export_generator
 
 SHAPE = (8, 8, 1)
 
@@ -158,61 +152,6 @@ def test_save_load_round_trip_of_a_conditional_model(tmp_path):
     model.fit(data, verbose=0)
     loaded.fit(data, verbose=0)
     np.testing.assert_allclose(model([z, y]).numpy(), loaded([z, y]).numpy(), atol=1e-5)
-
-
-CHECK_SCRIPT = r"""
-import json, sys
-import numpy as np
-import tensorflow as tf
-
-path, z_file, out_file = sys.argv[1:]
-sigs = tf.saved_model.load(path).signatures
-z = np.load(z_file)
-labels = tf.constant([0, 2, 1], tf.int32)
-with_labels = sigs["generate_with_labels"](z=tf.constant(z), labels=labels)["images"].numpy()
-default = sigs["serving_default"](z=tf.constant(z), labels=labels)["images"].numpy()
-sample = sigs["sample"](num_images=tf.constant(4), seed=tf.constant(1))["images"].numpy()
-report = {"signatures": sorted(sigs), "default_equal": bool(np.array_equal(with_labels, default)),
-          "sample_shape": list(sample.shape), "keras_gans_imported": "keras_gans" in sys.modules}
-try:
-    sigs["generate_with_labels"](z=tf.constant(z), labels=tf.constant([0, 3, 1], tf.int32))
-    report["bad_label"] = "accepted"
-except tf.errors.InvalidArgumentError as e:
-    report["bad_label"] = e.message
-np.save(out_file, with_labels)
-print(json.dumps(report))
-"""
-
-
-def test_export_has_a_generate_with_labels_signature(tmp_path):
-    model = make_model("dcgan", (16, 16, 1), num_classes=3, latent_dim=4)
-    model.compile()
-    model.fit(
-        tf.data.Dataset.from_tensor_slices(
-            (random_images(8, (16, 16, 1)), np.arange(8, dtype=np.int32) % 3)
-        ).batch(8),
-        verbose=0,
-    )
-    target = export_generator(model, tmp_path / "gen")
-    z = np.random.default_rng(0).normal(size=(3, 4)).astype("float32")
-    np.save(tmp_path / "z.npy", z)
-    (tmp_path / "check.py").write_text(CHECK_SCRIPT)
-    result = subprocess.run(
-        [sys.executable, "check.py", str(target), "z.npy", "out.npy"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=tmp_path,
-        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "CUDA_VISIBLE_DEVICES": ""},
-    )
-    assert result.returncode == 0, result.stderr
-    report = json.loads(result.stdout.strip().splitlines()[-1])
-    assert report["signatures"] == ["generate_with_labels", "sample", "serving_default"]
-    assert report["default_equal"] and report["sample_shape"] == [4, 16, 16, 1]
-    assert report["keras_gans_imported"] is False
-    assert "labels must be < 3" in report["bad_label"]
-    expected = model([z, np.array([0, 2, 1], np.int32)]).numpy()
-    np.testing.assert_allclose(np.load(tmp_path / "out.npy"), expected, atol=1e-5)
 
 
 class _BrightnessClassifier:

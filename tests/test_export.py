@@ -2,7 +2,6 @@
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -21,111 +20,139 @@ import json, sys
 import numpy as np
 import tensorflow as tf
 
-path, z_file, out_file = sys.argv[1:]
-loaded = tf.saved_model.load(path)
-z = np.load(z_file)
-sigs = loaded.signatures
-report = {"signatures": sorted(sigs), "keras_gans_imported": "keras_gans" in sys.modules}
-served = sigs["serving_default"](z=tf.constant(z))["images"]
-report["serving_dtype"] = served.dtype.name
-a = sigs["sample"](num_images=tf.constant(5), seed=tf.constant(3))["images"].numpy()
-b = sigs["sample"](num_images=tf.constant(5), seed=tf.constant(3))["images"].numpy()
-c = sigs["sample"](num_images=tf.constant(5), seed=tf.constant(4))["images"].numpy()
-report.update(sample_dtype=str(a.dtype), sample_shape=list(a.shape),
-              same_seed_equal=bool(np.array_equal(a, b)),
-              other_seed_differs=not np.array_equal(a, c))
-arrays = {"served": served.numpy()}
-if "generate_with_codes" in sigs:
-    codes = sigs["generate_with_codes"](
-        z=tf.constant(z[:, :4]), categorical=tf.constant([[1]] * len(z), tf.int32),
-        continuous=tf.constant(np.full((len(z), 2), 0.5, np.float32)))["images"]
-    arrays["codes"] = codes.numpy()
-try:
-    sigs["serving_default"](z=tf.zeros((2, z.shape[1] + 1)))
-    report["bad_width"] = "accepted"
-except (TypeError, ValueError, tf.errors.InvalidArgumentError) as e:
-    report["bad_width"] = str(e)
-np.savez(out_file, **arrays)
-print(json.dumps(report))
+args = sys.argv[1:]
+for path, z_file, out_file in zip(args[0::3], args[1::3], args[2::3]):
+    loaded = tf.saved_model.load(path)
+    z = np.load(z_file)
+    sigs = loaded.signatures
+    report = {"signatures": sorted(sigs), "keras_gans_imported": "keras_gans" in sys.modules}
+    report["specs"] = {  # what saved_model_cli and TensorFlow Serving show
+        name: {
+            "inputs": {k: [v.dtype.name, v.shape.as_list()]
+                       for k, v in fn.structured_input_signature[1].items()},
+            "outputs": {k: [v.dtype.name, v.shape.as_list()]
+                        for k, v in fn.structured_outputs.items()},
+        }
+        for name, fn in sigs.items()
+    }
+    if "generate_with_labels" in sigs:  # a class-conditional model
+        labels = tf.constant([0, 2, 1], tf.int32)
+        with_labels = sigs["generate_with_labels"](z=tf.constant(z), labels=labels)["images"]
+        default = sigs["serving_default"](z=tf.constant(z), labels=labels)["images"]
+        sample = sigs["sample"](num_images=tf.constant(4), seed=tf.constant(1))["images"]
+        report.update(default_equal=bool(np.array_equal(with_labels, default)),
+                      sample_shape=list(sample.shape))
+        try:
+            sigs["generate_with_labels"](z=tf.constant(z), labels=tf.constant([0, 3, 1]))
+            report["bad_label"] = "accepted"
+        except tf.errors.InvalidArgumentError as e:
+            report["bad_label"] = e.message
+        np.savez(out_file, with_labels=with_labels.numpy())
+        print(json.dumps(report), flush=True)
+        continue
+    served = sigs["serving_default"](z=tf.constant(z))["images"]
+    report["serving_dtype"] = served.dtype.name
+    a = sigs["sample"](num_images=tf.constant(5), seed=tf.constant(3))["images"].numpy()
+    b = sigs["sample"](num_images=tf.constant(5), seed=tf.constant(3))["images"].numpy()
+    c = sigs["sample"](num_images=tf.constant(5), seed=tf.constant(4))["images"].numpy()
+    report.update(sample_dtype=str(a.dtype), sample_shape=list(a.shape),
+                  same_seed_equal=bool(np.array_equal(a, b)),
+                  other_seed_differs=not np.array_equal(a, c))
+    arrays = {"served": served.numpy()}
+    if "generate_with_codes" in sigs:
+        codes = sigs["generate_with_codes"](
+            z=tf.constant(z[:, :4]), categorical=tf.constant([[1]] * len(z), tf.int32),
+            continuous=tf.constant(np.full((len(z), 2), 0.5, np.float32)))["images"]
+        arrays["codes"] = codes.numpy()
+    try:
+        sigs["serving_default"](z=tf.zeros((2, z.shape[1] + 1)))
+        report["bad_width"] = "accepted"
+    except (TypeError, ValueError, tf.errors.InvalidArgumentError) as e:
+        report["bad_width"] = str(e)
+    np.savez(out_file, **arrays)
+    print(json.dumps(report), flush=True)
 """
 
 
 def _trained(model_name, shape=(16, 16, 1), **kwargs):
+    """A model after one step; ``"conditional"`` is a 3-class DCGAN trained on labels."""
+    images = random_images(8, shape)
+    if model_name == "conditional":
+        model_name, kwargs = "dcgan", {"num_classes": 3, **kwargs}
+        images = (images, np.arange(8, dtype=np.int32) % 3)
     model = make_model(model_name, shape, latent_dim=4, **kwargs)
     model.compile()
-    model.fit(tf.data.Dataset.from_tensor_slices(random_images(8, shape)).batch(8), verbose=0)
+    model.fit(tf.data.Dataset.from_tensor_slices(images).batch(8), verbose=0)
     return model
 
 
-def test_signatures_in_a_tensorflow_only_process(model_name, tmp_path):
-    model = _trained(model_name)
-    target = export_generator(model, tmp_path / "gen")
-    assert target == tmp_path / "gen" / "1" and (target / "saved_model.pb").is_file()
-    z = np.random.default_rng(0).normal(size=(3, model.generator_input_dim)).astype("float32")
-    np.save(tmp_path / "z.npy", z)
+def test_signatures_in_a_tensorflow_only_process(tmp_path):
+    """Every model's SavedModel, loaded by one process that imports TensorFlow only."""
+    models, argv = {}, []
+    for name in ("gan", "dcgan", "infogan", "wgan_gp", "conditional"):
+        model = models[name] = _trained(name)
+        target = export_generator(model, tmp_path / name)
+        assert target == tmp_path / name / "1" and (target / "saved_model.pb").is_file()
+        z = np.random.default_rng(0).normal(size=(3, model.generator_input_dim))
+        np.save(tmp_path / f"{name}_z.npy", z.astype("float32"))
+        argv += [str(target), str(tmp_path / f"{name}_z.npy"), str(tmp_path / f"{name}.npz")]
     script = tmp_path / "check.py"
     script.write_text(CHECK_SCRIPT)
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "CUDA_VISIBLE_DEVICES": ""}
     result = subprocess.run(
-        [
-            sys.executable,
-            str(script),
-            str(target),
-            str(tmp_path / "z.npy"),
-            str(tmp_path / "o.npz"),
-        ],
+        [sys.executable, str(script), *argv],
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=180,
         env=env,
         cwd=tmp_path,
     )
     assert result.returncode == 0, result.stderr
-    report = json.loads(result.stdout.strip().splitlines()[-1])
-    expected = {"serving_default", "sample"} | (
-        {"generate_with_codes"} if model_name == "infogan" else set()
-    )
-    assert set(report["signatures"]) == expected
+    reports = [json.loads(line) for line in result.stdout.strip().splitlines()[-5:]]
+    *unconditional, ((_, model), report) = zip(models.items(), reports)
+    assert report["signatures"] == ["generate_with_labels", "sample", "serving_default"]
+    assert report["default_equal"] and report["sample_shape"] == [4, 16, 16, 1]
     assert report["keras_gans_imported"] is False
-    assert report["serving_dtype"] == "float32"
-    assert report["sample_dtype"] == "uint8" and report["sample_shape"] == [5, 16, 16, 1]
-    assert report["same_seed_equal"] and report["other_seed_differs"]
-    width = model.generator_input_dim
-    assert (
-        f"Shape of tensor z [2,{width + 1}] is not compatible with expected shape [?,{width}]"
-        in (report["bad_width"])
-    )
-    arrays = np.load(tmp_path / "o.npz")
-    np.testing.assert_allclose(arrays["served"], model.generator(z).numpy(), atol=1e-5)
-    assert np.abs(arrays["served"]).max() <= 1.0
-    if model_name == "infogan":
-        inputs = model.generator_inputs(z[:, :4], [[1]] * 3, np.full((3, 2), 0.5, np.float32))
-        np.testing.assert_allclose(arrays["codes"], model.generator(inputs).numpy(), atol=1e-5)
-
-
-def test_saved_model_cli_shows_documented_names(tmp_path):
-    model = _trained("infogan", categorical_codes=(10,), continuous_codes=2)
-    target = export_generator(model, tmp_path / "gen")
-    cli = shutil.which("saved_model_cli")
-    if cli is None:
-        pytest.skip("saved_model_cli is not on PATH")
-    out = subprocess.run(
-        [cli, "show", "--dir", str(target), "--all"], capture_output=True, text=True, timeout=120
-    ).stdout
-    for text in (
-        "signature_def['serving_default']",
-        "signature_def['sample']",
-        "signature_def['generate_with_codes']",
-        "inputs['z']",
-        "inputs['num_images']",
-        "inputs['seed']",
-        "inputs['categorical']",
-        "inputs['continuous']",
-        "outputs['images']",
-        "dtype: DT_UINT8",
-        "shape: (-1, 16)",
-    ):
-        assert text in out, text
+    assert "labels must be < 3" in report["bad_label"]
+    assert report["specs"]["generate_with_labels"]["inputs"] == {
+        "z": ["float32", [None, 4]],
+        "labels": ["int32", [None]],
+    }
+    expected = model([np.load(tmp_path / "conditional_z.npy"), np.array([0, 2, 1], np.int32)])
+    with_labels = np.load(tmp_path / "conditional.npz")["with_labels"]
+    np.testing.assert_allclose(with_labels, expected.numpy(), atol=1e-5)
+    for (model_name, model), report in unconditional:
+        expected = {"serving_default", "sample"} | (
+            {"generate_with_codes"} if model_name == "infogan" else set()
+        )
+        assert set(report["signatures"]) == expected
+        assert report["keras_gans_imported"] is False
+        assert report["serving_dtype"] == "float32"
+        assert report["sample_dtype"] == "uint8" and report["sample_shape"] == [5, 16, 16, 1]
+        assert report["same_seed_equal"] and report["other_seed_differs"]
+        width = model.generator_input_dim
+        assert (
+            f"Shape of tensor z [2,{width + 1}] is not compatible with expected shape [?,{width}]"
+            in (report["bad_width"])
+        )
+        z = np.load(tmp_path / f"{model_name}_z.npy")
+        arrays = np.load(tmp_path / f"{model_name}.npz")
+        np.testing.assert_allclose(arrays["served"], model.generator(z).numpy(), atol=1e-5)
+        assert np.abs(arrays["served"]).max() <= 1.0
+        specs = report["specs"]
+        assert specs["sample"]["inputs"] == {"num_images": ["int32", []], "seed": ["int32", []]}
+        assert specs["sample"]["outputs"] == {"images": ["uint8", [None, 16, 16, 1]]}
+        assert specs["serving_default"]["inputs"] == {"z": ["float32", [None, width]]}
+        assert specs["serving_default"]["outputs"] == {"images": ["float32", [None, 16, 16, 1]]}
+        if model_name == "infogan":
+            assert width == 16 and specs["generate_with_codes"]["inputs"] == {
+                "z": ["float32", [None, 4]],
+                "categorical": ["int32", [None, 1]],
+                "continuous": ["float32", [None, 2]],
+            }
+            codes = ([[1]] * 3, np.full((3, 2), 0.5, np.float32))
+            inputs = model.generator_inputs(z[:, :4], *codes)
+            np.testing.assert_allclose(arrays["codes"], model.generator(inputs).numpy(), atol=1e-5)
 
 
 def test_versions_and_overwrite(tmp_path):
