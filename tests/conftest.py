@@ -49,10 +49,19 @@ def changed(before: list[np.ndarray], after: list[np.ndarray]) -> list[bool]:
 
 @pytest.fixture(autouse=True)
 def _reset_keras_state():
-    """Each test starts from float32 and a fresh Keras session."""
+    """Each test starts from float32, a fresh Keras session and op determinism off.
+
+    ``training.run`` with a seed turns TensorFlow's op determinism on for the
+    process (and Keras then refuses XLA); TensorFlow has no public way to turn
+    it off, so the tests use the private one, which exists since TF 2.9.
+    """
     yield
     keras.config.set_dtype_policy("float32")
     keras.backend.clear_session()
+    from tensorflow.python.framework import config as tf_config
+
+    if tf_config.is_op_determinism_enabled():
+        tf_config.disable_op_determinism()
 
 
 @pytest.fixture(params=list(MODEL_CLASSES))
