@@ -50,13 +50,31 @@ def test_kid_matches_a_direct_unbiased_mmd():
     xx = sum(k(x[i], x[j]) for i in range(m) for j in range(m) if i != j) / (m * (m - 1))
     yy = sum(k(y[i], y[j]) for i in range(n) for j in range(n) if i != j) / (n * (n - 1))
     xy = sum(k(x[i], y[j]) for i in range(m) for j in range(n)) / (m * n)
-    kid, se = evaluation.kernel_inception_distance(x, y, subsets=1, subset_size=50)
-    # One subset of 50 from each: compare on exactly those 50 + 50 with the full-set formula
-    full, _ = evaluation.kernel_inception_distance(x[:50], y, subsets=1, subset_size=50)
+
+    def direct(a, b):
+        m, n = len(a), len(b)
+        aa = sum(k(a[i], a[j]) for i in range(m) for j in range(m) if i != j) / (m * (m - 1))
+        bb = sum(k(b[i], b[j]) for i in range(n) for j in range(n) if i != j) / (n * (n - 1))
+        return aa + bb - 2 * sum(k(a[i], b[j]) for i in range(m) for j in range(n)) / (m * n)
+
     assert evaluation._polynomial_mmd2(x, y) == pytest.approx(xx + yy - 2 * xy, rel=1e-10)
-    assert kid > 0 and full > 0 and se == 0.0
-    mean, error = evaluation.kernel_inception_distance(x, x, subsets=5, subset_size=30)
-    assert abs(mean) < 0.5 and error >= 0
+    # One subset of 50 from each set: the subsets the seeded draw picks.
+    rng = np.random.default_rng(0)
+    picked_x, picked_y = rng.choice(60, 50, replace=False), rng.choice(50, 50, replace=False)
+    kid, se = evaluation.kernel_inception_distance(x, y, subsets=1, subset_size=50)
+    assert kid == pytest.approx(direct(x[picked_x], y[picked_y]), rel=1e-10) and se == 0.0
+    # All 50 of each: the estimate on exactly those sets, whatever their order.
+    full, _ = evaluation.kernel_inception_distance(x[:50], y, subsets=1, subset_size=50)
+    assert full == pytest.approx(direct(x[:50], y), rel=1e-10)
+    # Five subsets: the mean and the standard error of the five estimates.
+    rng = np.random.default_rng(0)
+    values = [
+        direct(x[rng.choice(60, 30, replace=False)], y[rng.choice(50, 30, replace=False)])
+        for _ in range(5)
+    ]
+    mean, error = evaluation.kernel_inception_distance(x, y, subsets=5, subset_size=30)
+    assert mean == pytest.approx(np.mean(values), rel=1e-10)
+    assert error == pytest.approx(np.std(values, ddof=1) / np.sqrt(5), rel=1e-8)
 
 
 def test_precision_recall_on_constructed_point_clouds():
@@ -122,7 +140,13 @@ def test_evaluate_end_to_end_with_a_domain_classifier():
     assert out["fid"] > evaluation.frechet_distance(
         classifier.features(x[:297]), classifier.features(x[1500:])
     )
-    assert 1.0 <= out["classifier_score"] <= 10.0 and 0.0 <= out["code_accuracy"] <= 1.0
+    # The same samples (evaluate's seed 0) scored here by hand.
+    images, (categorical, _) = evaluation._generate_with_codes(gan, 200, 0)
+    probs = classifier.probabilities(images)
+    assert out["classifier_score"] == pytest.approx(evaluation.classifier_score(probs)[0])
+    assert out["code_accuracy"] == pytest.approx(
+        evaluation.categorical_code_accuracy(categorical[:, 0], probs.argmax(-1), 10)
+    )
 
 
 def test_train_with_evaluation_and_the_evaluate_command(tmp_path, monkeypatch, capsys):

@@ -174,8 +174,15 @@ def test_custom_networks_are_used_as_given():
     )
     disc = keras.Sequential([keras.Input((8, 8, 1)), keras.layers.Flatten(), keras.layers.Dense(1)])
     model = keras_gans.GAN(gen, disc, latent_dim=4, image_shape=(8, 8, 1))
-    assert model.generator is gen and model.discriminator is disc
+    # Sampling runs the given generator, scoring the given discriminator.
+    z = np.random.default_rng(0).normal(size=(3, 4)).astype("float32")
+    np.testing.assert_allclose(model(z).numpy(), gen(z).numpy(), atol=1e-6)
+    x = random_images(3, (8, 8, 1))
+    scores = model.discriminator_output(x, training=False)
+    np.testing.assert_allclose(scores.numpy(), disc(x).numpy(), atol=1e-6)
+    before = [w.numpy().copy() for w in gen.weights + disc.weights]
     _assert_trains(model, (8, 8, 1))
+    assert all(not np.array_equal(b, w.numpy()) for b, w in zip(before, gen.weights + disc.weights))
 
 
 @pytest.mark.parametrize(
