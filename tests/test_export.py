@@ -156,6 +156,9 @@ def test_signatures_in_a_tensorflow_only_process(tmp_path):
 
 
 def test_versions_and_overwrite(tmp_path):
+    import keras_gans
+
+    assert keras_gans.export_generator is export_generator  # importable from the package
     model = _trained("gan")
     assert export_generator(model, tmp_path).name == "1"
     assert export_generator(model, tmp_path).name == "2"
