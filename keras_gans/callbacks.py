@@ -36,7 +36,29 @@ __all__ = [
 _CHECKPOINT_RE = re.compile(r"^epoch_(\d+)\.keras$")
 
 
-class SampleGrid(keras.callbacks.Callback):
+class _SummaryCallback(keras.callbacks.Callback):
+    """A callback writing TensorBoard summaries to ``log_dir`` (None: no summaries).
+
+    The writer opens at train begin and closes at train end, so a rollback's
+    second ``fit`` reopens it.
+    """
+
+    def __init__(self, log_dir: str | os.PathLike | None) -> None:
+        super().__init__()
+        self.log_dir = None if log_dir is None else str(log_dir)
+        self._writer = None
+
+    def on_train_begin(self, logs: dict | None = None) -> None:
+        if self.log_dir is not None and self._writer is None:
+            self._writer = tf.summary.create_file_writer(self.log_dir)
+
+    def on_train_end(self, logs: dict | None = None) -> None:
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
+
+
+class SampleGrid(_SummaryCallback):
     """At each epoch end, render a grid from fixed generator inputs.
 
     Writes ``<sample_dir>/epoch_NNN.png`` and a ``samples`` image summary
@@ -60,13 +82,11 @@ class SampleGrid(keras.callbacks.Callback):
         seed: int = 1234,
         scale: int = 4,
     ) -> None:
-        super().__init__()
+        super().__init__(log_dir)
         self.sample_dir = Path(sample_dir)
-        self.log_dir = None if log_dir is None else str(log_dir)
         self.num_images = num_images
         self.seed = seed
         self.scale = scale
-        self._writer = None
         self._inputs: tf.Tensor | None = None
         self._traversal: tuple[tf.Tensor, int] | None = None
 
@@ -80,8 +100,7 @@ class SampleGrid(keras.callbacks.Callback):
                 self.num_images, keras.random.SeedGenerator(self.seed)
             )
         self._traversal = model.traversal_inputs(self.seed)
-        if self.log_dir is not None and self._writer is None:
-            self._writer = tf.summary.create_file_writer(self.log_dir)
+        super().on_train_begin(logs)
 
     def _per_class_inputs(self, model: Any) -> tuple[list[tf.Tensor], int]:
         rows = min(model.num_classes, self.max_class_rows)
@@ -114,13 +133,8 @@ class SampleGrid(keras.callbacks.Callback):
         if self._writer is not None:
             self._writer.flush()
 
-    def on_train_end(self, logs: dict | None = None) -> None:
-        if self._writer is not None:
-            self._writer.close()
-            self._writer = None
 
-
-class StepScalars(keras.callbacks.Callback):
+class StepScalars(_SummaryCallback):
     """Log every tracked metric every ``every`` steps as ``step/<name>``.
 
     The step is the generator optimizer's iteration count, which is saved in
@@ -128,13 +142,8 @@ class StepScalars(keras.callbacks.Callback):
     """
 
     def __init__(self, log_dir: str | os.PathLike, every: int = 50) -> None:
-        super().__init__()
-        self.log_dir = str(log_dir)
+        super().__init__(log_dir)
         self.every = every
-        self._writer = None
-
-    def on_train_begin(self, logs: dict | None = None) -> None:
-        self._writer = tf.summary.create_file_writer(self.log_dir)
 
     def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
         step = int(keras.ops.convert_to_numpy(self.model.g_optimizer.iterations))
@@ -143,10 +152,6 @@ class StepScalars(keras.callbacks.Callback):
         with self._writer.as_default():
             for name, value in logs.items():
                 tf.summary.scalar(f"step/{name}", float(value), step=step)
-
-    def on_train_end(self, logs: dict | None = None) -> None:
-        if self._writer is not None:
-            self._writer.close()
 
 
 def _chart(title: str, regex: str) -> layout_pb2.Chart:
@@ -327,7 +332,7 @@ class DivergenceGuard(keras.callbacks.Callback):
                     return
 
 
-class Diagnostics(keras.callbacks.Callback):
+class Diagnostics(_SummaryCallback):
     """Per-epoch mode-collapse diagnostics, logged to the history and TensorBoard.
 
     On a fixed batch of generated images (fixed inputs) and a fixed batch of
@@ -350,21 +355,18 @@ class Diagnostics(keras.callbacks.Callback):
         classifier: keras.Model | None = None,
         real_labels: np.ndarray | None = None,
     ) -> None:
-        super().__init__()
+        super().__init__(log_dir)
         self.real = np.asarray(real_images, np.float32)
         self.real_labels = None if real_labels is None else np.asarray(real_labels, np.int32)
-        self.log_dir = None if log_dir is None else str(log_dir)
         self.seed = seed
         self.classifier = classifier
-        self._writer = None
         self.real_diversity = evaluation.pairwise_diversity(self.real)
 
     def on_train_begin(self, logs: dict | None = None) -> None:
         self._inputs = self.model.sample_generator_inputs(
             len(self.real), keras.random.SeedGenerator(self.seed)
         )
-        if self.log_dir is not None and self._writer is None:
-            self._writer = tf.summary.create_file_writer(self.log_dir)
+        super().on_train_begin(logs)
 
     def compute(self) -> dict[str, float]:
         """The diagnostics for the current model."""
@@ -406,11 +408,6 @@ class Diagnostics(keras.callbacks.Callback):
                 for k, v in values.items():
                     tf.summary.scalar(f"diagnostics/{k}", v, step=epoch)
             self._writer.flush()
-
-    def on_train_end(self, logs: dict | None = None) -> None:
-        if self._writer is not None:
-            self._writer.close()
-            self._writer = None
 
 
 class EvaluationCallback(keras.callbacks.Callback):
