@@ -15,6 +15,8 @@ from conftest import make_model, random_images
 from keras_gans.cli.export import main
 from keras_gans.export import ExportError, export_generator
 
+ROOT = Path(__file__).resolve().parents[1]
+
 CHECK_SCRIPT = r"""
 import json, sys
 import numpy as np
@@ -23,8 +25,12 @@ import tensorflow as tf
 args = sys.argv[1:]
 for path, z_file, out_file in zip(args[0::3], args[1::3], args[2::3]):
     loaded = tf.saved_model.load(path)
-    z = np.load(z_file)
     sigs = loaded.signatures
+    if z_file == "-":  # a shipped model: noise of the signature's width
+        width = sigs["serving_default"].structured_input_signature[1]["z"].shape[-1]
+        z = np.random.default_rng(0).standard_normal((3, width)).astype(np.float32)
+    else:
+        z = np.load(z_file)
     report = {"signatures": sorted(sigs), "keras_gans_imported": "keras_gans" in sys.modules}
     report["specs"] = {  # what saved_model_cli and TensorFlow Serving show
         name: {
@@ -59,6 +65,7 @@ for path, z_file, out_file in zip(args[0::3], args[1::3], args[2::3]):
                   same_seed_equal=bool(np.array_equal(a, b)),
                   other_seed_differs=not np.array_equal(a, c))
     arrays = {"served": served.numpy()}
+    report["served_range"] = [float(served.numpy().min()), float(served.numpy().max())]
     if "generate_with_codes" in sigs:
         codes = sigs["generate_with_codes"](
             z=tf.constant(z[:, :4]), categorical=tf.constant([[1]] * len(z), tf.int32),
@@ -86,8 +93,13 @@ def _trained(model_name, shape=(16, 16, 1), **kwargs):
     return model
 
 
+SHIPPED = sorted(p.parent for p in (ROOT / "saved_models").glob("*/*/saved_model.pb"))
+
+
 def test_signatures_in_a_tensorflow_only_process(tmp_path):
-    """Every model's SavedModel, loaded by one process that imports TensorFlow only."""
+    """Every model's SavedModel, and every generator shipped in saved_models/, loaded by
+    one process that imports TensorFlow only."""
+    assert SHIPPED, "saved_models/ ships generators"
     models, argv = {}, []
     for name in ("gan", "dcgan", "infogan", "wgan_gp", "conditional"):
         model = models[name] = _trained(name)
@@ -96,6 +108,8 @@ def test_signatures_in_a_tensorflow_only_process(tmp_path):
         z = np.random.default_rng(0).normal(size=(3, model.generator_input_dim))
         np.save(tmp_path / f"{name}_z.npy", z.astype("float32"))
         argv += [str(target), str(tmp_path / f"{name}_z.npy"), str(tmp_path / f"{name}.npz")]
+    for i, version in enumerate(SHIPPED):
+        argv += [str(version), "-", str(tmp_path / f"shipped{i}.npz")]
     script = tmp_path / "check.py"
     script.write_text(CHECK_SCRIPT)
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "CUDA_VISIBLE_DEVICES": ""}
@@ -108,7 +122,17 @@ def test_signatures_in_a_tensorflow_only_process(tmp_path):
         cwd=tmp_path,
     )
     assert result.returncode == 0, result.stderr
-    reports = [json.loads(line) for line in result.stdout.strip().splitlines()[-5:]]
+    lines = [json.loads(line) for line in result.stdout.strip().splitlines() if line[:1] == "{"]
+    reports, shipped = lines[:5], lines[5:]
+    assert len(shipped) == len(SHIPPED)
+    for version, report in zip(SHIPPED, shipped):
+        card = (version.parent / "README.md").read_text()
+        assert "--export saved_models/" in card and "licence" in card, version
+        assert {"serving_default", "sample"} <= set(report["signatures"]), version
+        assert report["keras_gans_imported"] is False
+        assert report["sample_dtype"] == "uint8" and report["same_seed_equal"]
+        low, high = report["served_range"]
+        assert -1.0 <= low < high <= 1.0, version  # tanh images, not a constant
     *unconditional, ((_, model), report) = zip(models.items(), reports)
     assert report["signatures"] == ["generate_with_labels", "sample", "serving_default"]
     assert report["default_equal"] and report["sample_shape"] == [4, 16, 16, 1]
