@@ -288,6 +288,13 @@ class TrainConfig:
         "InfoGAN",
         type=FLOAT,
     )
+    info_warmup: int = option(
+        0,
+        "generator steps trained with the information term off before it starts (0: none)",
+        "InfoGAN",
+        type=INT,
+        metavar="STEPS",
+    )
     categorical_codes: list[int] = option(
         [10], "comma-separated category counts, one per categorical code", "InfoGAN", type=integers
     )

@@ -103,6 +103,21 @@ def test_infogan_q_head_learns_in_the_discriminator_step(continuous_weight):
     assert moved == expected
 
 
+def test_infogan_information_term_waits_for_info_warmup_steps():
+    model = make_model("infogan", (16, 16, 1), info_warmup=2)
+    model.compile(*_sgd_pair(0.1, 0.1))
+    q_vars = [v for v in model.discriminator.trainable_variables if v.path.startswith("q_")]
+    snapshots = [[v.numpy().copy() for v in q_vars]]
+    for step in range(3):
+        model.train_on_batch(random_images(8, (16, 16, 1), seed=step))
+        snapshots.append([v.numpy().copy() for v in q_vars])
+    moved = [
+        any(not np.array_equal(a, b) for a, b in zip(x, y))
+        for x, y in zip(snapshots, snapshots[1:])
+    ]
+    assert moved == [False, False, True]  # Q learns from the third step on
+
+
 @pytest.mark.parametrize("critic_steps", [1, 3])
 def test_wgan_gp_applies_critic_steps_per_generator_step(critic_steps):
     model = make_model("wgan_gp", (16, 16, 1), critic_steps=critic_steps)

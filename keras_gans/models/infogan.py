@@ -33,6 +33,9 @@ class InfoGAN(BaseGAN):
             relative to the categorical ones'. The paper uses a smaller lambda
             for continuous codes, so they do not take over what the categorical
             code should carry.
+        info_warmup: generator steps trained as a plain GAN, the information term
+            off, before it starts: the codes then organise a generator that already
+            draws the data, not the blobs of the first steps. 0 (the paper) for none.
         **kwargs: as :class:`keras_gans.models.base.BaseGAN`.
     """
 
@@ -42,6 +45,7 @@ class InfoGAN(BaseGAN):
     train_options = {
         "info_weight": "info_weight",
         "continuous_weight": "continuous_weight",
+        "info_warmup": "info_warmup",
         "categorical_codes": "categorical_codes",
         "continuous_codes": "continuous_codes",
     }
@@ -54,6 +58,7 @@ class InfoGAN(BaseGAN):
         continuous_codes: int,
         info_weight: float,
         continuous_weight: float,
+        info_warmup: int = 0,
         **others: Any,
     ) -> None:
         """Raise ``ValueError`` naming an invalid code layout or weight."""
@@ -71,6 +76,10 @@ class InfoGAN(BaseGAN):
             )
         if not categorical_codes and not continuous_codes:
             raise ValueError("InfoGAN needs at least one categorical or continuous code")
+        if isinstance(info_warmup, bool) or not isinstance(info_warmup, (int, np.integer)):
+            raise ValueError(f"info_warmup must be a number of steps, got {info_warmup!r}")
+        if info_warmup < 0:
+            raise ValueError(f"info_warmup must be non-negative, got {info_warmup}")
         weights = {"info_weight": info_weight, "continuous_weight": continuous_weight}
         for name, weight in weights.items():
             if not weight >= 0:
@@ -88,6 +97,7 @@ class InfoGAN(BaseGAN):
         continuous_codes: int = 2,
         info_weight: float = 1.0,
         continuous_weight: float = 1.0,
+        info_warmup: int = 0,
         **kwargs: Any,
     ) -> None:
         self.check_options(
@@ -95,12 +105,14 @@ class InfoGAN(BaseGAN):
             continuous_codes=continuous_codes,
             info_weight=info_weight,
             continuous_weight=continuous_weight,
+            info_warmup=info_warmup,
             **kwargs,
         )
         self.categorical_codes = tuple(int(k) for k in categorical_codes)
         self.continuous_codes = int(continuous_codes)
         self.info_weight = float(info_weight)
         self.continuous_weight = float(continuous_weight)
+        self.info_warmup = int(info_warmup)
         super().__init__(*args, **kwargs)
 
     @property
@@ -254,6 +266,13 @@ class InfoGAN(BaseGAN):
             continuous_weight=self.continuous_weight,
         )
 
+    def _info_lambda(self) -> tf.Tensor:
+        """``info_weight``, or 0 during the first ``info_warmup`` generator steps."""
+        if not self.info_warmup:
+            return tf.constant(self.info_weight)
+        started = self.g_optimizer.iterations >= self.info_warmup
+        return tf.where(started, self.info_weight, 0.0)
+
     # ---------------------------------------------------------------- step
     def train_step(self, data: Any) -> dict[str, tf.Tensor]:
         """One minibatch of the GAN game plus lambda * L_I (Chen et al. 2016, eq. 6)."""
@@ -270,7 +289,7 @@ class InfoGAN(BaseGAN):
             )
             d_loss = losses.minimax_discriminator_loss(real_logits, fake_logits)
             info = self._info_loss(z, q_cat, q_cont)
-            return d_loss + self.info_weight * info, {
+            return d_loss + self._info_lambda() * info, {
                 "d_loss": d_loss,
                 **self.score_logs(real_logits, fake_logits),
             }
@@ -284,7 +303,7 @@ class InfoGAN(BaseGAN):
             fake_logits, q_cat, q_cont = self.discriminator_output(self.augment(self.fake(z)))
             g_loss = losses.non_saturating_generator_loss(fake_logits)
             info = self._info_loss(z, q_cat, q_cont)
-            return g_loss + self.info_weight * info, {"g_loss": g_loss, "info_loss": info}
+            return g_loss + self._info_lambda() * info, {"g_loss": g_loss, "info_loss": info}
 
         logs |= self.update_generator(generator_loss)
         return self._log(logs)
@@ -297,4 +316,5 @@ class InfoGAN(BaseGAN):
             "continuous_codes": self.continuous_codes,
             "info_weight": self.info_weight,
             "continuous_weight": self.continuous_weight,
+            "info_warmup": self.info_warmup,
         }
