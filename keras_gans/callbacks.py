@@ -20,6 +20,7 @@ from keras_gans import evaluation
 from keras_gans.images import image_grid, save_png
 
 __all__ = [
+    "WriteError",
     "Diagnostics",
     "DivergenceGuard",
     "EvaluationCallback",
@@ -32,6 +33,18 @@ __all__ = [
     "latest_checkpoint",
     "save_png",
 ]
+
+
+class WriteError(OSError):
+    """A run output (checkpoint, grid, model) could not be written; says where and why."""
+
+    def __init__(self, path: str | os.PathLike, error: OSError) -> None:
+        reason = error.strerror or str(error)
+        super().__init__(error.errno, f"cannot write {path}: {reason}")
+
+    def __str__(self) -> str:
+        return self.strerror
+
 
 _CHECKPOINT_RE = re.compile(r"^epoch_(\d+)\.keras$")
 
@@ -126,7 +139,10 @@ class SampleGrid(_SummaryCallback):
                 f"traversal_epoch_{epoch + 1:03d}.png",
             )
         for tag, (grid, filename) in grids.items():
-            save_png(grid, self.sample_dir / filename, self.scale)
+            try:
+                save_png(grid, self.sample_dir / filename, self.scale)
+            except OSError as e:
+                raise WriteError(self.sample_dir / filename, e) from None
             if self._writer is not None:
                 with self._writer.as_default():
                     tf.summary.image(tag, grid[None], step=epoch, max_outputs=1)
@@ -247,14 +263,18 @@ class GANCheckpoint(keras.callbacks.Callback):
             return  # never checkpoint a diverged model
         if not all(np.isfinite(float(v)) for v in (logs or {}).values()):
             return
-        self.directory.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".epoch_", suffix=".keras", dir=self.directory)
-        os.close(fd)
+        target = self.directory / f"epoch_{epoch + 1:03d}.keras"
+        tmp = None
         try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=".epoch_", suffix=".keras", dir=self.directory)
+            os.close(fd)
             self.model.save(tmp, overwrite=True)
-            os.replace(tmp, self.directory / f"epoch_{epoch + 1:03d}.keras")
+            os.replace(tmp, target)
+        except OSError as e:  # a full disk, a read-only folder: the last checkpoint stays
+            raise WriteError(target, e) from None
         finally:
-            if os.path.exists(tmp):
+            if tmp is not None and os.path.exists(tmp):
                 os.remove(tmp)
         for old in checkpoints(self.directory)[: -self.keep]:
             old[1].unlink(missing_ok=True)

@@ -425,8 +425,12 @@ class _Run:
             shutil.rmtree(self.out_dir, ignore_errors=True)
             return RunResult(run_dir, self.model)
         final, tmp = run_dir / "model.keras", run_dir / ".model.tmp.keras"
-        self.model.save(tmp)
-        os.replace(tmp, final)
+        try:
+            self.model.save(tmp)
+            os.replace(tmp, final)
+        except OSError as e:
+            tmp.unlink(missing_ok=True)
+            raise cb.WriteError(final, e) from None
         export_path = None
         if self.config.export:
             from keras_gans.export import export_generator

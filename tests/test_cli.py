@@ -383,3 +383,34 @@ def test_resume_falls_back_past_an_unreadable_checkpoint(tmp_path, capsys):
     assert exit_info.value.code == 2
     assert "no readable checkpoint in" in capsys.readouterr().err.strip().splitlines()[-1]
     assert sorted((p, p.stat().st_mtime_ns) for p in run.rglob("*") if p.is_file()) == files
+
+
+def test_a_full_disk_ends_the_run_with_one_line_and_keeps_the_last_checkpoint(
+    tmp_path, monkeypatch, capsys
+):
+    import errno
+
+    import keras
+
+    saves = []
+    original = keras.Model.save
+
+    def save(self, path, *args, **kwargs):
+        saves.append(str(path))
+        if len(saves) == 2:  # the second epoch's checkpoint
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return original(self, path, *args, **kwargs)
+
+    monkeypatch.setattr(keras.Model, "save", save)
+    run = tmp_path / "run"
+    assert train.main(["--epochs", "3", "--run-dir", str(run), "--no-diagnostics", *FAST]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert "Traceback" not in "\n".join(err)
+    assert err[-1] == (
+        f"keras-gans train: cannot write {run / 'checkpoints' / 'epoch_002.keras'}: "
+        "No space left on device; the last complete checkpoint is kept"
+    )
+    monkeypatch.setattr(keras.Model, "save", original)
+    assert sorted(p.name for p in (run / "checkpoints").iterdir()) == ["epoch_001.keras"]
+    assert keras.saving.load_model(run / "checkpoints" / "epoch_001.keras").built
+    assert not (run / "model.keras").exists()

@@ -11,6 +11,7 @@ import dataclasses
 import sys
 
 from keras_gans import training
+from keras_gans.callbacks import WriteError
 from keras_gans.config import TrainConfig
 from keras_gans.data import DataError
 from keras_gans.export import ExportError
@@ -59,6 +60,9 @@ def main(argv: list[str] | None = None, prog: str = "keras-gans train") -> int:
     except training.TrainingDiverged as e:
         print(f"{parser.prog}: {e}", file=sys.stderr)
         return 3
+    except WriteError as e:  # the last good checkpoint is intact: --resume continues
+        print(f"{parser.prog}: {e}; the last complete checkpoint is kept", file=sys.stderr)
+        return 1
     return 0
 
 
