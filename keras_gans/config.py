@@ -302,10 +302,7 @@ class TrainConfig:
         2, "number of continuous codes, uniform in [-1, 1]", "InfoGAN", type=INT
     )
     log_every: int = option(
-        50,
-        "write step scalars to TensorBoard every N generator steps",
-        "logging",
-        type=POSITIVE_INT,
+        50, "TensorBoard step scalars every N generator steps", "logging", type=POSITIVE_INT
     )
     num_samples: int = option(
         64, "images in each epoch's sample grid", "logging", type=POSITIVE_INT

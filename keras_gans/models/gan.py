@@ -104,12 +104,7 @@ class GAN(BaseGAN):
         reg_interval: int = 1,
         **kwargs: Any,
     ) -> None:
-        self.check_options(
-            adversarial_loss=adversarial_loss,
-            r1_gamma=r1_gamma,
-            r2_gamma=r2_gamma,
-            reg_interval=reg_interval,
-        )
+        validate_objective(adversarial_loss, r1_gamma, r2_gamma, reg_interval)
         self.adversarial_loss = adversarial_loss
         self.r1_gamma = float(r1_gamma)
         self.r2_gamma = float(r2_gamma)
