@@ -3,11 +3,13 @@ checkpoints, the divergence guard, mode-collapse diagnostics, periodic evaluatio
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import tempfile
+import time
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import keras
 import numpy as np
@@ -25,9 +27,13 @@ __all__ = [
     "DivergenceGuard",
     "EvaluationCallback",
     "GANCheckpoint",
+    "Position",
     "RunSummary",
     "SampleGrid",
     "StepScalars",
+    "StopRequest",
+    "TensorBoard",
+    "checkpoint_name",
     "checkpoints",
     "image_grid",
     "latest_checkpoint",
@@ -46,10 +52,47 @@ class WriteError(OSError):
         return self.strerror
 
 
-_CHECKPOINT_RE = re.compile(r"^epoch_(\d+)\.keras$")
+_CHECKPOINT_RE = re.compile(r"^epoch_(\d+)(?:_step_(\d+))?\.keras$")
 
 
-class _SummaryCallback(keras.callbacks.Callback):
+class Position(NamedTuple):
+    """Where training stands: ``epoch`` whole epochs done, then ``step`` steps of the next."""
+
+    epoch: int
+    step: int = 0
+
+
+class _WholeEpochs(keras.callbacks.Callback):
+    """A callback that acts at epoch ends, and only at the ends of whole epochs.
+
+    An epoch cut short (a stop signal, the divergence guard) still gets Keras'
+    ``on_epoch_end``; :meth:`epoch_complete` tells it apart, so no grid, scalar
+    or checkpoint is written for an epoch that a resumed run trains again.
+    """
+
+    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+        self._batches_done = 0
+        super().on_epoch_begin(epoch, logs)
+
+    def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
+        self._batches_done = batch + 1
+        super().on_train_batch_end(batch, logs)
+
+    def epoch_complete(self) -> bool:
+        """Whether the epoch that just ended ran all of its steps."""
+        steps = self.params.get("steps") if self.params else None
+        return steps is None or getattr(self, "_batches_done", 0) >= steps
+
+
+class TensorBoard(_WholeEpochs, keras.callbacks.TensorBoard):
+    """Keras' TensorBoard callback, writing epoch scalars for whole epochs only."""
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        if self.epoch_complete():
+            super().on_epoch_end(epoch, logs)
+
+
+class _SummaryCallback(_WholeEpochs):
     """A callback writing TensorBoard summaries to ``log_dir`` (None: no summaries).
 
     The writer opens at train begin and closes at train end, so a rollback's
@@ -128,6 +171,8 @@ class SampleGrid(_SummaryCallback):
         return image_grid(images, columns)
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        if not self.epoch_complete():
+            return
         if not all(np.isfinite(float(v)) for v in (logs or {}).values()):
             return  # a diverged epoch: it will be rolled back and redone
         grids = {
@@ -162,6 +207,7 @@ class StepScalars(_SummaryCallback):
         self.every = every
 
     def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
+        super().on_train_batch_end(batch, logs)
         step = int(keras.ops.convert_to_numpy(self.model.g_optimizer.iterations))
         if step % self.every or not logs:
             return
@@ -199,7 +245,7 @@ def _hparam_value(value: Any) -> bool | int | float | str:
     return "none" if value is None else str(value)
 
 
-class RunSummary(keras.callbacks.Callback):
+class RunSummary(_WholeEpochs):
     """TensorBoard run comparison: the run's options as HParams, its final metrics, a layout.
 
     At the start, ``hparams`` (plus the optimizers' learning rates) go to the
@@ -213,8 +259,12 @@ class RunSummary(keras.callbacks.Callback):
         super().__init__()
         self.log_dir, self.hparams, self.run_name = str(log_dir), dict(hparams), run_name
         self._last: tuple[int, dict[str, Any]] | None = None
+        self._written = False
 
     def on_train_begin(self, logs: dict | None = None) -> None:
+        if self._written:  # a second fit of the same run (a rollback, a resumed epoch)
+            return
+        self._written = True
         values = {k: _hparam_value(v) for k, v in self.hparams.items()}
         for name in ("g_optimizer", "d_optimizer"):
             optimizer = getattr(self.model, name, None)
@@ -229,7 +279,8 @@ class RunSummary(keras.callbacks.Callback):
         writer.close()
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
-        self._last = (epoch, dict(logs or {}))
+        if self.epoch_complete():
+            self._last = (epoch, dict(logs or {}))
 
     def on_train_end(self, logs: dict | None = None) -> None:
         if self._last is None:
@@ -243,57 +294,170 @@ class RunSummary(keras.callbacks.Callback):
         writer.close()
 
 
-class GANCheckpoint(keras.callbacks.Callback):
-    """Save the whole GAN at every epoch end, atomically, as ``epoch_NNN.keras``.
+class StopRequest:
+    """A request to stop training after the current step (set by a signal handler).
 
-    The file holds both networks, both optimizers and the RNG state: everything
-    :func:`latest_checkpoint` and ``load_model`` need to resume. It is written
-    to a temporary file in the same folder and renamed, so a crash never leaves
-    a truncated checkpoint. Only the newest ``keep`` checkpoints are kept.
+    :class:`GANCheckpoint` answers it: it writes a checkpoint at the exact
+    position and stops ``fit``; ``stopped_at`` then names that checkpoint.
     """
 
-    def __init__(self, directory: str | os.PathLike, keep: int = 2, guard: Any = None) -> None:
+    def __init__(self) -> None:
+        self.signal: int | None = None
+        self.stopped_at: tuple[Position, Path] | None = None
+
+    @property
+    def requested(self) -> bool:
+        """Whether a stop was asked for."""
+        return self.signal is not None
+
+    def request(self, signal_number: int) -> None:
+        """Ask for a stop; ``signal_number`` is what the exit status reports."""
+        self.signal = signal_number
+
+
+class GANCheckpoint(_WholeEpochs):
+    """Save the whole GAN, atomically, at every epoch end and inside epochs.
+
+    The ``.keras`` file holds both networks, both optimizers, the EMA and the
+    RNG states: everything ``load_model`` needs to resume. Its name is its
+    position, ``epoch_NNN.keras`` after NNN whole epochs and
+    ``epoch_NNN_step_SSSSSS.keras`` SSSSSS steps into the next one; a
+    checkpoint inside an epoch has a ``.json`` beside it with the metric
+    trackers' running totals, so a resumed epoch's means carry on. Each file is
+    written to a temporary name in the same folder and renamed, so a crash never
+    leaves a truncated checkpoint. Only the newest ``keep`` are kept.
+
+    ``every``: inside an epoch, a checkpoint every N steps (counted from the
+    start of training), ``"auto"`` one when ``minutes`` have passed since the
+    last, 0 none. ``stop``: a :class:`StopRequest`, answered after the step
+    during which it arrived.
+    """
+
+    def __init__(
+        self,
+        directory: str | os.PathLike,
+        keep: int = 2,
+        guard: Any = None,
+        *,
+        every: int | str = 0,
+        minutes: float = 10.0,
+        stop: StopRequest | None = None,
+    ) -> None:
         super().__init__()
         self.directory = Path(directory)
         self.keep = keep
         self.guard = guard  # a DivergenceGuard: no checkpoint once it has fired
+        self.every, self.minutes, self.stop = every, minutes, stop
+        # Set before a fit that starts inside an epoch (a resume): the steps of
+        # that epoch already done, and the metric totals to carry on from.
+        self.step_offset = 0
+        self.metric_states: dict[str, list[float]] | None = None
+
+    def on_train_begin(self, logs: dict | None = None) -> None:
+        self._last_save = time.monotonic()
+
+    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+        super().on_epoch_begin(epoch, logs)
+        self._epoch = epoch
+        self._offset, self.step_offset = self.step_offset, 0
+        if self.metric_states:  # after fit's reset_metrics, before the first step
+            for metric in self.model.metrics:
+                for variable, value in zip(
+                    metric.variables, self.metric_states.get(metric.name, [])
+                ):
+                    variable.assign(value)
+        self.metric_states = None
+
+    def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
+        super().on_train_batch_end(batch, logs)
+        step = self._offset + batch + 1
+        steps_per_epoch = self._offset + self.params["steps"]
+        if step >= steps_per_epoch:  # the epoch-end checkpoint covers it
+            if self.stop is not None and self.stop.requested:
+                self.model.stop_training = True
+            return
+        if self.stop is not None and self.stop.requested:
+            path = self.save(Position(self._epoch, step), logs)
+            self.stop.stopped_at = (Position(self._epoch, step), path)
+            self.model.stop_training = True
+        elif self._due(self._epoch * steps_per_epoch + step):
+            self.save(Position(self._epoch, step), logs)
+
+    def _due(self, global_step: int) -> bool:
+        if self.every == "auto":
+            return time.monotonic() - self._last_save >= 60 * self.minutes
+        return bool(self.every) and global_step % int(self.every) == 0
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
-        if self.guard is not None and self.guard.triggered:
-            return  # never checkpoint a diverged model
-        if not all(np.isfinite(float(v)) for v in (logs or {}).values()):
+        if not self.epoch_complete():
             return
-        target = self.directory / f"epoch_{epoch + 1:03d}.keras"
-        tmp = None
-        try:
-            self.directory.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=".epoch_", suffix=".keras", dir=self.directory)
-            os.close(fd)
-            self.model.save(tmp, overwrite=True)
-            os.replace(tmp, target)
-        except OSError as e:  # a full disk, a read-only folder: the last checkpoint stays
-            raise WriteError(target, e) from None
-        finally:
-            if tmp is not None and os.path.exists(tmp):
-                os.remove(tmp)
-        for old in checkpoints(self.directory)[: -self.keep]:
-            old[1].unlink(missing_ok=True)
+        path = self.save(Position(epoch + 1, 0), logs)
+        if self.stop is not None and self.stop.requested and path is not None:
+            self.stop.stopped_at = (Position(epoch + 1, 0), path)
+
+    def save(self, position: Position, logs: dict | None = None) -> Path | None:
+        """Write the checkpoint for ``position``; None if the model is not worth keeping."""
+        if self.guard is not None and self.guard.triggered:
+            return None  # never checkpoint a diverged model
+        if not all(np.isfinite(float(v)) for v in (logs or {}).values()):
+            return None
+        target = self.directory / checkpoint_name(position)
+        self.directory.mkdir(parents=True, exist_ok=True)
+        if position.step:
+            states = {
+                m.name: [float(keras.ops.convert_to_numpy(v)) for v in m.variables]
+                for m in self.model.metrics
+            }
+            _atomic_write(
+                target.with_suffix(".json"),
+                lambda tmp: Path(tmp).write_text(json.dumps({"metrics": states})),
+            )
+        _atomic_write(target, lambda tmp: self.model.save(tmp, overwrite=True))
+        self._last_save = time.monotonic()
+        for _, old in checkpoints(self.directory)[: -self.keep]:
+            old.unlink(missing_ok=True)
+            old.with_suffix(".json").unlink(missing_ok=True)
+        return target
 
 
-def checkpoints(directory: str | os.PathLike) -> list[tuple[int, Path]]:
-    """``(epochs_done, path)`` of every checkpoint in ``directory``, oldest first."""
+def _atomic_write(target: Path, write: Any) -> None:
+    """``write(tmp)`` to a temporary file beside ``target``, then rename it to ``target``."""
+    tmp = None
+    try:
+        fd, tmp = tempfile.mkstemp(
+            prefix=f".{target.stem}.", suffix=target.suffix, dir=target.parent
+        )
+        os.close(fd)
+        write(tmp)
+        os.replace(tmp, target)
+    except OSError as e:  # a full disk, a read-only folder: the last checkpoint stays
+        raise WriteError(target, e) from None
+    finally:
+        if tmp is not None and os.path.exists(tmp):
+            os.remove(tmp)
+
+
+def checkpoint_name(position: Position) -> str:
+    """The file name of the checkpoint at ``position``."""
+    if position.step:
+        return f"epoch_{position.epoch:03d}_step_{position.step:06d}.keras"
+    return f"epoch_{position.epoch:03d}.keras"
+
+
+def checkpoints(directory: str | os.PathLike) -> list[tuple[Position, Path]]:
+    """``(position, path)`` of every checkpoint in ``directory``, oldest first."""
     directory = Path(directory)
     found = []
     if directory.is_dir():
         for p in directory.iterdir():
             m = _CHECKPOINT_RE.match(p.name)
             if m:
-                found.append((int(m.group(1)), p))
+                found.append((Position(int(m.group(1)), int(m.group(2) or 0)), p))
     return sorted(found)
 
 
-def latest_checkpoint(directory: str | os.PathLike) -> tuple[int, Path] | None:
-    """``(epochs_done, path)`` of the newest complete checkpoint, or None."""
+def latest_checkpoint(directory: str | os.PathLike) -> tuple[Position, Path] | None:
+    """``(position, path)`` of the newest complete checkpoint, or None."""
     found = checkpoints(Path(directory))
     return found[-1] if found else None
 
@@ -420,6 +584,8 @@ class Diagnostics(_SummaryCallback):
         return out
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        if not self.epoch_complete():
+            return
         values = self.compute()
         if logs is not None:
             logs.update({f"diag_{k}": v for k, v in values.items()})
@@ -430,7 +596,7 @@ class Diagnostics(_SummaryCallback):
             self._writer.flush()
 
 
-class EvaluationCallback(keras.callbacks.Callback):
+class EvaluationCallback(_WholeEpochs):
     """Compute :func:`evaluate` every ``every`` epochs; log to the history and TensorBoard.
 
     Values appear in the epoch logs as ``eval_<metric>`` (so Keras' TensorBoard
@@ -453,7 +619,7 @@ class EvaluationCallback(keras.callbacks.Callback):
         self.every, self.num_samples = every, num_samples
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
-        if (epoch + 1) % self.every:
+        if (epoch + 1) % self.every or not self.epoch_complete():
             return
         values = evaluation.evaluate(
             self.model,

@@ -102,6 +102,11 @@ def ema_decay(value: Any) -> float | None:
     return value or None
 
 
+def checkpoint_interval(value: Any) -> int | str:
+    """``"auto"`` or a number of steps (0: checkpoints at epoch ends only)."""
+    return value if value == "auto" else NON_NEGATIVE_INT(value)
+
+
 def option(default: Any, help: str, group: str = "", **argparse_kwargs: Any) -> Any:
     """A ``TrainConfig`` field with its flag's help, argparse group and argparse settings.
 
@@ -181,6 +186,14 @@ class TrainConfig:
         "samples, evaluation and exports use it; 0 turns it off",
         _HEALTH,
         type=ema_decay,
+    )
+    checkpoint_every: int | str = option(
+        "auto",
+        "checkpoints inside an epoch as well as at its end: every N steps, 'auto' every "
+        "10 minutes, 0 only at epoch ends",
+        _HEALTH,
+        type=checkpoint_interval,
+        metavar="N|auto",
     )
     max_retries: int = option(
         2,
@@ -294,6 +307,13 @@ class TrainConfig:
         "InfoGAN",
         type=INT,
         metavar="STEPS",
+    )
+    real_code_weight: float = option(
+        0.0,
+        "weight of a loss asking Q to split real images into confident, equally used "
+        "categorical codes (CatGAN/IMSAT's objective; 0: none, as the paper)",
+        "InfoGAN",
+        type=FLOAT,
     )
     categorical_codes: list[int] = option(
         [10], "comma-separated category counts, one per categorical code", "InfoGAN", type=integers

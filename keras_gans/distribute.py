@@ -73,6 +73,8 @@ def configure_cpu_devices(count: int) -> None:
     if count < 1:
         raise ValueError(f"cpu devices must be a positive integer, got {count}")
     cpu = tf.config.list_physical_devices("CPU")[0]
+    if len(tf.config.get_logical_device_configuration(cpu) or []) == count:
+        return  # already so (a second run in the same process)
     try:
         tf.config.set_logical_device_configuration(
             cpu, [tf.config.LogicalDeviceConfiguration() for _ in range(count)]
@@ -151,7 +153,9 @@ def fit_distributed(
             for name, value in outputs.items()
         }
 
-    callback_list = keras.callbacks.CallbackList(list(callbacks), model=model)
+    callback_list = keras.callbacks.CallbackList(
+        list(callbacks), model=model, epochs=epochs, steps=steps_per_epoch, verbose=0
+    )
     history: dict[str, list[float]] = {}
     model.stop_training = False
     callback_list.on_train_begin()

@@ -5,7 +5,8 @@ Run directory layout (``runs/<model>-<dataset>-<timestamp>`` by default)::
     config.json               the options of the run
     logs/                     TensorBoard: train/ (epoch scalars), steps/, samples/
     samples/epoch_NNN.png     fixed-noise grids (and InfoGAN traversals)
-    checkpoints/epoch_NNN.keras   full state after each epoch (atomic)
+    checkpoints/epoch_NNN.keras   full state after NNN epochs (atomic; the newest two kept)
+    checkpoints/epoch_NNN_step_SSSSSS.keras   the same, SSSSSS steps into the next epoch
     model.keras               the final model
 """
 
@@ -15,11 +16,13 @@ import dataclasses
 import json
 import os
 import shutil
+import signal
 import socket
 import sys
 import tempfile
+import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -45,6 +48,7 @@ __all__ = [
     "RunResult",
     "TrainConfig",
     "TrainingDiverged",
+    "TrainingInterrupted",
     "build_model",
     "resolve_diffaugment",
     "restore_latest",
@@ -59,6 +63,18 @@ SMALL_DATA_IMAGES = 10_000
 
 class TrainingDiverged(RuntimeError):
     """Training stopped because a loss became NaN or infinite."""
+
+
+class TrainingInterrupted(RuntimeError):
+    """Training stopped on a signal (SIGINT, SIGTERM) after writing a checkpoint.
+
+    ``signal`` is the signal's number (the conventional exit status is 128 plus
+    it); the message says where training stopped and how to resume.
+    """
+
+    def __init__(self, signal_number: int, message: str) -> None:
+        super().__init__(message)
+        self.signal = signal_number
 
 
 @dataclass
@@ -218,7 +234,10 @@ def run(config: TrainConfig, callbacks: Sequence[keras.callbacks.Callback] = ())
 
 @dataclass
 class _Data:
-    dataset: tf.data.Dataset
+    # A new pipeline per use: a shuffled tf.data pipeline reshuffles for each new
+    # iterator of the same object, so every fit (and the batch count) gets its
+    # own, which keeps a resumed run's batches those of an uninterrupted one.
+    make: Callable[[], tf.data.Dataset]
     info: data.DatasetInfo
     num_classes: int | None
     image_shape: tuple[int, int, int]
@@ -241,7 +260,7 @@ class _Run:
         self.run_dir = self.run_dir or _default_run_dir(self.config, self.data.info.name)
         if self.chief and not self.locks:  # a new, timestamped run directory
             self.locks.append(RunLock(self.run_dir).acquire())
-        self.initial_epoch, self.model = self._restore_or_build()
+        self.position, self.model = self._restore_or_build()
         # Only the chief writes the run directory; other workers write to a
         # temporary folder that is removed at the end (TensorFlow's prescription).
         self.out_dir = (
@@ -250,6 +269,13 @@ class _Run:
         self.out_dir.mkdir(parents=True, exist_ok=True)
         _write_json(self.out_dir / "config.json", dataclasses.asdict(self.config))
         self.guard = cb.DivergenceGuard(self.config.loss_bound, self.config.loss_bound_patience)
+        self.stop = cb.StopRequest()
+        self.checkpoint = cb.GANCheckpoint(
+            self.out_dir / "checkpoints",
+            guard=self.guard,
+            every=self.config.checkpoint_every,
+            stop=self.stop,
+        )
         self.callbacks = self._callbacks()
         elapsed = self._train()
         return self._finish(elapsed)
@@ -281,16 +307,20 @@ class _Run:
         info = data.describe_source(config.dataset, **source)
         # count_classes says so when the data set has no labels.
         num_classes = data.count_classes(config.dataset, **source) if config.conditional else None
-        dataset = data.load_dataset(
-            config.dataset,
-            image_size=config.image_size,
-            channels=config.channels,
-            batch_size=config.batch_size,
-            shuffle=True,
-            seed=config.seed,
-            with_labels=config.conditional,
-            **source,
-        )
+
+        def make() -> tf.data.Dataset:
+            return data.load_dataset(
+                config.dataset,
+                image_size=config.image_size,
+                channels=config.channels,
+                batch_size=config.batch_size,
+                shuffle=True,
+                seed=config.seed,
+                with_labels=config.conditional,
+                **source,
+            )
+
+        dataset = make()
         image_spec = dataset.element_spec[0] if config.conditional else dataset.element_spec
         steps_per_epoch = _count_batches(dataset)
         if steps_per_epoch < 1:
@@ -303,18 +333,25 @@ class _Run:
             ),
         )
         shape = tuple(int(d) for d in image_spec.shape[1:])
-        return _Data(dataset, info, num_classes, shape, steps_per_epoch)
+        return _Data(make, info, num_classes, shape, steps_per_epoch)
 
-    def _restore_or_build(self) -> tuple[int, BaseGAN]:
+    def _restore_or_build(self) -> tuple[cb.Position, BaseGAN]:
         checkpoint_dir = self.run_dir / "checkpoints"
         with self.strategy.scope():
             restored = restore_latest(checkpoint_dir) if self.config.resume else None
             if restored is not None:
-                print(f"resuming from {restored[2]} (epoch {restored[0]})")
-                return restored[:2]
+                position, model, path = restored
+                print(f"resuming from {path} ({_where(position, self.data.steps_per_epoch)})")
+                if position.step >= self.data.steps_per_epoch:
+                    raise ConfigError(
+                        f"{path} is {position.step} steps into an epoch, but an epoch of this "
+                        f"data set has {self.data.steps_per_epoch}: the data changed"
+                    )
+                return position, model
             if self.config.resume:
                 print(f"no checkpoint in {checkpoint_dir}: starting from epoch 0")
-            return 0, build_model(self.config, self.data.image_shape, self.data.num_classes)
+            model = build_model(self.config, self.data.image_shape, self.data.num_classes)
+            return cb.Position(0, 0), model
 
     def _callbacks(self) -> list[keras.callbacks.Callback]:
         config, out_dir = self.config, self.out_dir
@@ -334,7 +371,7 @@ class _Run:
                 )
             )
         if config.diagnostics:
-            real = next(iter(self.data.dataset.unbatch().batch(64).take(1)))
+            real = next(iter(self.data.make().unbatch().batch(64).take(1)))
             real, labels = real if config.conditional else (real, None)
             labels = None if labels is None else labels.numpy()
             callbacks.insert(
@@ -343,7 +380,7 @@ class _Run:
         return [
             *callbacks,
             self.guard,
-            keras.callbacks.TensorBoard(log_dir=str(log_dir), update_freq="epoch"),
+            cb.TensorBoard(log_dir=str(log_dir), update_freq="epoch"),
             cb.StepScalars(log_dir / "steps", every=config.log_every),
             cb.SampleGrid(
                 out_dir / "samples",
@@ -351,21 +388,32 @@ class _Run:
                 num_images=config.num_samples,
                 seed=config.seed if config.seed is not None else 1234,
             ),
-            cb.GANCheckpoint(out_dir / "checkpoints", guard=self.guard),
+            self.checkpoint,
             cb.RunSummary(log_dir, _hparams(config), self.run_dir.name),
             *self.extra,
         ]
 
-    def _fit(self, initial_epoch: int, verbose: int) -> None:
-        """Train from ``initial_epoch`` on one endless pipeline, skipped forward on
-        resume: the same batches in the same order as an uninterrupted run."""
+    def _fit(self, position: cb.Position, verbose: int) -> None:
+        """Train from ``position`` on one endless pipeline, skipped forward on resume:
+        the same batches in the same order as an uninterrupted run. A position
+        inside an epoch first finishes that epoch (its own ``fit`` of the
+        remaining steps, the metric totals carried on), then trains the rest."""
         config, steps = self.config, self.data.steps_per_epoch
-        train_data = self.data.dataset.repeat().skip(initial_epoch * steps)
+        epoch, step = position
+        if step:
+            self.checkpoint.step_offset = step
+            self.checkpoint.metric_states = _metric_states(self.checkpoint.directory, position)
+            self._fit_epochs(epoch, epoch + 1, epoch * steps + step, steps - step, verbose)
+            if self.model.stop_training:
+                return
+            epoch += 1
+        if epoch < config.epochs:
+            self._fit_epochs(epoch, config.epochs, epoch * steps, steps, verbose)
+
+    def _fit_epochs(self, first: int, end: int, skip: int, steps: int, verbose: int) -> None:
+        train_data = self.data.make().repeat().skip(skip)
         arguments = dict(
-            epochs=config.epochs,
-            initial_epoch=initial_epoch,
-            steps_per_epoch=steps,
-            callbacks=self.callbacks,
+            epochs=end, initial_epoch=first, steps_per_epoch=steps, callbacks=self.callbacks
         )
         if self.multiworker:
             distribute.fit_distributed(
@@ -376,47 +424,75 @@ class _Run:
 
     def _train(self) -> float:
         """Train to ``epochs``; on divergence roll back to the last good checkpoint
-        with lower learning rates, at most ``max_retries`` times. Returns seconds."""
+        with lower learning rates, at most ``max_retries`` times; on SIGINT or
+        SIGTERM stop after the current step with a checkpoint. Returns seconds."""
         config, guard = self.config, self.guard
         verbose = config.verbose
         if verbose == "auto":
             verbose = 1 if sys.stdout.isatty() else 2
         start = time.time()
         events = _EventLog(self.out_dir, self.out_dir / "logs" / "events")
-        retries, initial_epoch = 0, self.initial_epoch
-        while True:
-            if initial_epoch < config.epochs:
-                self._fit(initial_epoch, verbose)
-            if not guard.triggered:
-                break
-            if retries >= config.max_retries:
+        retries, position = 0, self.position
+        # Workers would stop at different steps and wait on each other's
+        # all-reduce: a multi-worker run keeps the default handlers (see README).
+        with _StopOnSignals(self.stop, enabled=not self.multiworker):
+            while True:
+                if position < (config.epochs, 0):
+                    self._fit(position, verbose)
+                if self.stop.requested:
+                    events.close()
+                    self._interrupted()
+                if not guard.triggered:
+                    break
+                if retries >= config.max_retries:
+                    events.write(
+                        position.epoch,
+                        f"divergence: {guard.reason}; retry limit ({config.max_retries}) "
+                        "reached, stopping",
+                    )
+                    raise TrainingDiverged(
+                        f"training diverged ({guard.reason}) and {config.max_retries} "
+                        f"rollback(s) did not help; last good checkpoint in "
+                        f"{self.out_dir / 'checkpoints'}"
+                    )
+                retries += 1
+                with self.strategy.scope():
+                    restored = restore_latest(self.out_dir / "checkpoints")
+                    if restored is None:
+                        position = cb.Position(0, 0)
+                        self.model = build_model(
+                            config, self.data.image_shape, self.data.num_classes
+                        )
+                    else:
+                        position, self.model, _ = restored
+                for optimizer in (self.model.g_optimizer, self.model.d_optimizer):
+                    lr = float(optimizer.learning_rate) * config.retry_lr_factor
+                    optimizer.learning_rate = lr
                 events.write(
-                    initial_epoch,
-                    f"divergence: {guard.reason}; retry limit ({config.max_retries}) reached, "
-                    "stopping",
+                    position.epoch,
+                    f"divergence: {guard.reason}; rollback {retries}/{config.max_retries} to "
+                    f"{_where(position, self.data.steps_per_epoch)}, learning rates "
+                    f"x{config.retry_lr_factor:g}",
                 )
-                raise TrainingDiverged(
-                    f"training diverged ({guard.reason}) and {config.max_retries} rollback(s) "
-                    f"did not help; last good checkpoint in {self.out_dir / 'checkpoints'}"
-                )
-            retries += 1
-            with self.strategy.scope():
-                restored = restore_latest(self.out_dir / "checkpoints")
-                if restored is None:
-                    initial_epoch = 0
-                    self.model = build_model(config, self.data.image_shape, self.data.num_classes)
-                else:
-                    initial_epoch, self.model, _ = restored
-            for optimizer in (self.model.g_optimizer, self.model.d_optimizer):
-                optimizer.learning_rate = float(optimizer.learning_rate) * config.retry_lr_factor
-            events.write(
-                initial_epoch,
-                f"divergence: {guard.reason}; rollback {retries}/{config.max_retries} to epoch "
-                f"{initial_epoch}, learning rates x{config.retry_lr_factor:g}",
-            )
-            guard.reset()
+                guard.reset()
         events.close()
         return time.time() - start
+
+    def _interrupted(self) -> None:
+        """Raise :class:`TrainingInterrupted` saying where the run stopped (a stop
+        that came with the last step of training lets the run finish instead)."""
+        stopped = self.stop.stopped_at or cb.latest_checkpoint(self.out_dir / "checkpoints")
+        if stopped is not None and stopped[0] >= (self.config.epochs, 0):
+            return
+        name = signal.Signals(self.stop.signal).name
+        if stopped is None:
+            where = "before the first checkpoint; nothing to resume from"
+        else:
+            where = f"at {_where(stopped[0], self.data.steps_per_epoch)}; checkpoint {stopped[1]}"
+        resume = f"python train.py --resume --run-dir {self.run_dir}"
+        raise TrainingInterrupted(
+            self.stop.signal, f"stopped by {name} {where}; resume with: {resume}"
+        )
 
     def _finish(self, elapsed: float) -> RunResult:
         """Write model.keras (atomically) and the export; print the summary."""
@@ -442,17 +518,17 @@ class _Run:
         return RunResult(run_dir, self.model, export_path)
 
 
-def restore_latest(directory: Path) -> tuple[int, BaseGAN, Path] | None:
-    """``(epochs done, model, path)`` from the newest readable checkpoint; None if none exists.
+def restore_latest(directory: Path) -> tuple[cb.Position, BaseGAN, Path] | None:
+    """``(position, model, path)`` from the newest readable checkpoint; None if none exists.
 
     A checkpoint that does not load (cut short by a full disk, damaged) is
     skipped with a warning naming it, for the one before. If checkpoints exist
     but none loads, :class:`ConfigError` says so, and nothing is written.
     """
     found = cb.checkpoints(directory)
-    for epoch, path in reversed(found):
+    for position, path in reversed(found):
         try:
-            return epoch, keras.saving.load_model(path), path
+            return position, keras.saving.load_model(path), path
         except Exception as e:  # any failure to read means: try the previous one
             reason = (str(e).strip().splitlines() or [type(e).__name__])[0][:200]
             print(f"warning: checkpoint {path} is unreadable ({reason}); trying the previous one")
@@ -461,6 +537,55 @@ def restore_latest(directory: Path) -> tuple[int, BaseGAN, Path] | None:
             f"no readable checkpoint in {directory} ({len(found)} tried): cannot resume"
         )
     return None
+
+
+def _where(position: cb.Position, steps_per_epoch: int) -> str:
+    """``epoch 3`` (3 whole epochs done) or ``epoch 4, step 50 of 313``."""
+    if not position.step:
+        return f"epoch {position.epoch}"
+    return f"epoch {position.epoch + 1}, step {position.step} of {steps_per_epoch}"
+
+
+def _metric_states(directory: Path, position: cb.Position) -> dict[str, list[float]] | None:
+    """The metric totals saved beside a checkpoint inside an epoch, if readable."""
+    path = directory / cb.checkpoint_name(position)
+    try:
+        return json.loads(path.with_suffix(".json").read_text())["metrics"]
+    except (OSError, ValueError, KeyError):
+        print(f"warning: no metric totals beside {path}: this epoch's means restart")
+        return None
+
+
+class _StopOnSignals:
+    """While active, SIGINT and SIGTERM ask ``stop`` for a stop after the current step.
+
+    A second signal while the checkpoint is written is reported and ignored (the
+    write is atomic anyway). Outside the main thread, signals are left alone.
+    """
+
+    SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+    def __init__(self, stop: cb.StopRequest, enabled: bool = True) -> None:
+        self.stop, self.enabled = stop, enabled
+        self.previous: dict[int, Any] = {}
+
+    def _handle(self, signal_number: int, frame: Any) -> None:
+        name = signal.Signals(signal_number).name
+        if self.stop.requested:
+            print(f"\n{name} again: already stopping, the checkpoint is being written", flush=True)
+            return
+        self.stop.request(signal_number)
+        print(f"\n{name}: stopping after this step and writing a checkpoint", flush=True)
+
+    def __enter__(self) -> _StopOnSignals:
+        if self.enabled and threading.current_thread() is threading.main_thread():
+            for number in self.SIGNALS:
+                self.previous[number] = signal.signal(number, self._handle)
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        for number, handler in self.previous.items():
+            signal.signal(number, handler)
 
 
 def _resolve_options(config: TrainConfig) -> TrainConfig:
@@ -477,6 +602,7 @@ def _resolve_options(config: TrainConfig) -> TrainConfig:
     stored = {k: v for k, v in json.loads(saved.read_text()).items() if k in known}
     keep = {
         "epochs": config.epochs,
+        "checkpoint_every": config.checkpoint_every,
         "export": config.export,
         "verbose": config.verbose,
         "run_dir": str(run_dir),
@@ -539,6 +665,7 @@ class _EventLog:
     def close(self) -> None:
         if self._writer is not None:
             self._writer.close()
+            self._writer = None
 
 
 def _write_json(path: Path, payload: dict) -> None:

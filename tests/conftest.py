@@ -94,3 +94,20 @@ class InjectNaN(keras.callbacks.Callback):
             self.remaining -= 1
             weight = self.model.discriminator.trainable_variables[0]
             weight.assign(tf.fill(weight.shape, float("nan")))
+
+
+class SignalAt(keras.callbacks.Callback):
+    """Testing hook: send this process ``signals`` after generator step ``step``.
+
+    As a user's Ctrl-C or a scheduler's SIGTERM would, between two steps;
+    SIGKILL makes it a ``kill -9`` at a known step.
+    """
+
+    def __init__(self, step: int, *signals: int) -> None:
+        super().__init__()
+        self.step, self.signals = step, signals
+
+    def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
+        if int(keras.ops.convert_to_numpy(self.model.g_optimizer.iterations)) == self.step:
+            for number in self.signals:
+                os.kill(os.getpid(), number)

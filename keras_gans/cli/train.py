@@ -49,7 +49,8 @@ def build_parser(prog: str = "keras-gans train") -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None, prog: str = "keras-gans train") -> int:
-    """Parse, train; bad input ends with one line and exit status 2, divergence with 3."""
+    """Parse, train; bad input ends with one line and exit status 2, divergence with 3,
+    an unwritable output with 1, a stop signal with 128 + its number."""
     parser = build_parser(prog)
     args = vars(parser.parse_args(argv))
     args.pop("verbose")
@@ -57,6 +58,9 @@ def main(argv: list[str] | None = None, prog: str = "keras-gans train") -> int:
         training.run(TrainConfig(**args))
     except (training.ConfigError, DataError, ExportError) as e:
         parser.error(str(e))
+    except training.TrainingInterrupted as e:  # SIGINT 130, SIGTERM 143, as shells report
+        print(f"{parser.prog}: {e}", file=sys.stderr)
+        return 128 + e.signal
     except training.TrainingDiverged as e:
         print(f"{parser.prog}: {e}", file=sys.stderr)
         return 3
