@@ -308,13 +308,6 @@ class TrainConfig:
         type=INT,
         metavar="STEPS",
     )
-    real_code_weight: float = option(
-        0.0,
-        "weight of a loss asking Q to split real images into confident, equally used "
-        "categorical codes (CatGAN/IMSAT's objective; 0: none, as the paper)",
-        "InfoGAN",
-        type=FLOAT,
-    )
     categorical_codes: list[int] = option(
         [10], "comma-separated category counts, one per categorical code", "InfoGAN", type=integers
     )

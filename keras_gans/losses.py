@@ -14,7 +14,6 @@ from collections.abc import Callable, Sequence
 import tensorflow as tf
 
 __all__ = [
-    "code_clustering_loss",
     "gradient_penalty",
     "hinge_discriminator_loss",
     "hinge_generator_loss",
@@ -266,27 +265,4 @@ def mutual_information_loss(
         log_std = tf.zeros_like(mean) if continuous_log_std is None else _f32(continuous_log_std)
         nll = log_std + 0.5 * tf.square((codes - mean) * tf.exp(-log_std)) + 0.5 * _LOG_2PI
         total += continuous_weight * tf.reduce_mean(tf.reduce_sum(nll, axis=-1))
-    return total
-
-
-def code_clustering_loss(categorical_logits: Sequence[tf.Tensor] | tf.Tensor) -> tf.Tensor:
-    """Confident and balanced code predictions on unlabelled data, summed over codes.
-
-    For Q's logits on a batch of real images: the mean entropy of each image's
-    code distribution minus the entropy of the batch's mean distribution,
-    ``E_x H(p(c|x)) - H(E_x p(c|x))`` (in nats). It is lowest, ``-log k``, when
-    every image gets one code with certainty and the ``k`` codes are used
-    equally: the unsupervised objective of CatGAN (Springenberg 2016, eq. 7) and
-    the mutual information IMSAT maximises (Hu et al. 2017, eq. 6), here asking
-    Q to split the real data into as many clusters as the code has values.
-    """
-    if isinstance(categorical_logits, tf.Tensor):
-        categorical_logits = [categorical_logits]
-    total = tf.constant(0.0, tf.float32)
-    for logits in categorical_logits:
-        log_p = tf.nn.log_softmax(_f32(logits))
-        p = tf.exp(log_p)
-        conditional = -tf.reduce_mean(tf.reduce_sum(p * log_p, axis=-1))
-        marginal = tf.reduce_mean(p, axis=0)
-        total += conditional + tf.reduce_sum(marginal * tf.math.log(marginal + 1e-12))
     return total

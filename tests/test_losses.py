@@ -139,22 +139,6 @@ def test_mutual_information_loss_matches_numpy():
     )
 
 
-def test_code_clustering_loss_hand_computed():
-    # Two images, two codes. Certain and balanced: 0 - log 2.
-    certain = tf.constant([[50.0, -50.0], [-50.0, 50.0]])
-    assert float(losses.code_clustering_loss(certain)) == pytest.approx(-np.log(2), abs=1e-6)
-    # Certain but both on code 0: the marginal has no entropy either.
-    collapsed = tf.constant([[50.0, -50.0], [50.0, -50.0]])
-    assert float(losses.code_clustering_loss(collapsed)) == pytest.approx(0.0, abs=1e-6)
-    # Uncertain: p = (0.5, 0.5) for both, so log 2 - log 2.
-    assert float(losses.code_clustering_loss(tf.zeros((2, 2)))) == pytest.approx(0.0, abs=1e-6)
-    # p1 = (0.8, 0.2), p2 = (0.4, 0.6): H(p1) = 0.500402, H(p2) = 0.673012,
-    # mean p = (0.6, 0.4), H = 0.673012; loss = 0.586707 - 0.673012.
-    logits = tf.math.log(tf.constant([[0.8, 0.2], [0.4, 0.6]]))
-    got = float(losses.code_clustering_loss([logits, logits]))
-    assert got == pytest.approx(2 * (0.5867070 - 0.6730117), abs=1e-5)
-
-
 def test_mutual_information_loss_rejects_mismatched_codes():
     with pytest.raises(ValueError, match="categorical codes"):
         losses.mutual_information_loss([tf.zeros((2, 3))], [], None, None)

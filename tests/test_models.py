@@ -118,19 +118,6 @@ def test_infogan_information_term_waits_for_info_warmup_steps():
     assert moved == [False, False, True]  # Q learns from the third step on
 
 
-def test_infogan_real_code_weight_trains_the_categorical_head_on_real_images():
-    # The information term is off (warm-up): only the clustering of real images
-    # can move Q, and it reaches the categorical head, not the continuous one.
-    model = make_model("infogan", (16, 16, 1), info_warmup=5, real_code_weight=1.0)
-    model.compile(*_sgd_pair(0.1, 0.1))
-    q_vars = [v for v in model.discriminator.trainable_variables if v.path.startswith("q_")]
-    before = [v.numpy().copy() for v in q_vars]
-    model.train_on_batch(random_images(8, (16, 16, 1), seed=0))
-    moved = {v.path.split("/")[0] for v, b in zip(q_vars, before) if not np.array_equal(v, b)}
-    assert moved == {"q_dense", "q_bn", "q_categorical"}  # Q's shared layers and its head
-    assert any(v.path.startswith("q_continuous") for v in q_vars)
-
-
 @pytest.mark.parametrize("critic_steps", [1, 3])
 def test_wgan_gp_applies_critic_steps_per_generator_step(critic_steps):
     model = make_model("wgan_gp", (16, 16, 1), critic_steps=critic_steps)

@@ -1,5 +1,6 @@
 """Preemption: a stop signal, kill -9 after a checkpoint inside an epoch, exact resumption."""
 
+import os
 import signal
 import subprocess
 import sys
@@ -136,11 +137,16 @@ def test_kill_9_after_a_checkpoint_inside_an_epoch_loses_only_the_steps_since(
 
 
 def test_ctrl_c_twice_exits_130_with_one_line_and_one_checkpoint(tmp_path, monkeypatch, capsys):
-    original = training.run
+    original_run, original_save = training.run, keras.Model.save
 
-    def run_with_ctrl_c(config):  # the user presses Ctrl-C twice after step 3
-        return original(config, callbacks=[SignalAt(3, signal.SIGINT, signal.SIGINT)])
+    def run_with_ctrl_c(config):  # the user presses Ctrl-C after step 3...
+        return original_run(config, callbacks=[SignalAt(3, signal.SIGINT)])
 
+    def save_with_ctrl_c(self, *args, **kwargs):  # ...and again while it is saved
+        os.kill(os.getpid(), signal.SIGINT)
+        return original_save(self, *args, **kwargs)
+
+    monkeypatch.setattr(keras.Model, "save", save_with_ctrl_c)
     monkeypatch.setattr(training, "run", run_with_ctrl_c)
     run_dir = tmp_path / "run"
     args = ["--model", "gan", "--image-size", "8", "--batch-size", "128", "--latent-dim", "8"]
@@ -157,6 +163,9 @@ def test_ctrl_c_twice_exits_130_with_one_line_and_one_checkpoint(tmp_path, monke
         "epoch_000_step_000004.json",
         "epoch_000_step_000004.keras",
     ]
+    monkeypatch.setattr(keras.Model, "save", original_save)
+    checkpoint = keras.saving.load_model(run_dir / "checkpoints" / "epoch_000_step_000004.keras")
+    assert int(checkpoint.g_optimizer.iterations) == 4
     # The handlers are the previous ones again once the run has ended.
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
 

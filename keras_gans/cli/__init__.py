@@ -1,9 +1,9 @@
-"""The command-line entry points: ``keras-gans train|evaluate|export|sample``.
+"""The command-line entry points: ``keras-gans train|evaluate|export|sample|synthesize``.
 
 One module per command, each with a ``main(argv) -> int``; installed as the
 ``keras-gans`` console script (``pyproject.toml``), and reachable as
 ``python -m keras_gans.cli.<command>``, ``python -m keras_gans <command>``,
-``python -m keras_gans.evaluate|export|sample`` and ``train.py``. The library
+``python -m keras_gans.evaluate|export|sample|synthesize`` and ``train.py``. The library
 never imports this package.
 """
 
@@ -17,6 +17,7 @@ COMMANDS = {
     "evaluate": "score a trained model: FID, KID, precision/recall, classifier score",
     "export": "export a generator as a TensorFlow SavedModel",
     "sample": "write a grid of samples from an exported SavedModel",
+    "synthesize": "write a labelled image folder from a class-conditional generator",
 }
 
 

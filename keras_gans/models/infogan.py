@@ -33,11 +33,6 @@ class InfoGAN(BaseGAN):
             relative to the categorical ones'. The paper uses a smaller lambda
             for continuous codes, so they do not take over what the categorical
             code should carry.
-        real_code_weight: weight of :func:`keras_gans.losses.code_clustering_loss`
-            on Q's categorical predictions for real images, added to the
-            discriminator's loss: Q splits the real data into confident, equally
-            used clusters, which the generator's codes then have to match. 0 (the
-            paper) for none.
         info_warmup: generator steps trained as a plain GAN, the information term
             off, before it starts: the codes then organise a generator that already
             draws the data, not the blobs of the first steps. 0 (the paper) for none.
@@ -51,7 +46,6 @@ class InfoGAN(BaseGAN):
         "info_weight": "info_weight",
         "continuous_weight": "continuous_weight",
         "info_warmup": "info_warmup",
-        "real_code_weight": "real_code_weight",
         "categorical_codes": "categorical_codes",
         "continuous_codes": "continuous_codes",
     }
@@ -65,7 +59,6 @@ class InfoGAN(BaseGAN):
         info_weight: float,
         continuous_weight: float,
         info_warmup: int = 0,
-        real_code_weight: float = 0.0,
         **others: Any,
     ) -> None:
         """Raise ``ValueError`` naming an invalid code layout or weight."""
@@ -87,11 +80,7 @@ class InfoGAN(BaseGAN):
             raise ValueError(f"info_warmup must be a number of steps, got {info_warmup!r}")
         if info_warmup < 0:
             raise ValueError(f"info_warmup must be non-negative, got {info_warmup}")
-        weights = {
-            "info_weight": info_weight,
-            "continuous_weight": continuous_weight,
-            "real_code_weight": real_code_weight,
-        }
+        weights = {"info_weight": info_weight, "continuous_weight": continuous_weight}
         for name, weight in weights.items():
             if not weight >= 0:
                 raise ValueError(f"{name} must be non-negative, got {weight!r}")
@@ -109,7 +98,6 @@ class InfoGAN(BaseGAN):
         info_weight: float = 1.0,
         continuous_weight: float = 1.0,
         info_warmup: int = 0,
-        real_code_weight: float = 0.0,
         **kwargs: Any,
     ) -> None:
         self.check_options(
@@ -118,7 +106,6 @@ class InfoGAN(BaseGAN):
             info_weight=info_weight,
             continuous_weight=continuous_weight,
             info_warmup=info_warmup,
-            real_code_weight=real_code_weight,
             **kwargs,
         )
         self.categorical_codes = tuple(int(k) for k in categorical_codes)
@@ -126,7 +113,6 @@ class InfoGAN(BaseGAN):
         self.info_weight = float(info_weight)
         self.continuous_weight = float(continuous_weight)
         self.info_warmup = int(info_warmup)
-        self.real_code_weight = float(real_code_weight)
         super().__init__(*args, **kwargs)
 
     @property
@@ -298,16 +284,12 @@ class InfoGAN(BaseGAN):
         fake = self.fake(z)
 
         def discriminator_loss():
-            (real_logits, real_q_cat, _), (fake_logits, q_cat, q_cont) = self.discriminate(
+            (real_logits, _, _), (fake_logits, q_cat, q_cont) = self.discriminate(
                 self.augment(real), self.augment(fake)
             )
             d_loss = losses.minimax_discriminator_loss(real_logits, fake_logits)
             info = self._info_loss(z, q_cat, q_cont)
-            total = d_loss + self._info_lambda() * info
-            if self.real_code_weight and self.categorical_codes:
-                clusters = losses.code_clustering_loss(self.split_categorical(real_q_cat))
-                total += self.real_code_weight * clusters
-            return total, {
+            return d_loss + self._info_lambda() * info, {
                 "d_loss": d_loss,
                 **self.score_logs(real_logits, fake_logits),
             }
@@ -335,5 +317,4 @@ class InfoGAN(BaseGAN):
             "info_weight": self.info_weight,
             "continuous_weight": self.continuous_weight,
             "info_warmup": self.info_warmup,
-            "real_code_weight": self.real_code_weight,
         }
