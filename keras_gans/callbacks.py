@@ -371,7 +371,10 @@ class GANCheckpoint(_WholeEpochs):
     def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
         super().on_train_batch_end(batch, logs)
         step = self._offset + batch + 1
-        steps_per_epoch = self._offset + self.params["steps"]
+        steps = self.params.get("steps") if self.params else None
+        if steps is None:  # an epoch of unknown length (a user's fit): no step count to use
+            steps = step + 1
+        steps_per_epoch = self._offset + steps
         if step >= steps_per_epoch:  # the epoch-end checkpoint covers it
             if self.stop is not None and self.stop.requested:
                 self.model.stop_training = True
