@@ -29,16 +29,21 @@ def _env(**extra):
     }
 
 
-def test_one_mirrored_step_equals_one_single_device_step():
+def _script_rows(name: str) -> list[dict]:
+    """Run ``tests/scripts/<name>`` in its own process; its JSON lines."""
     out = subprocess.run(
-        [sys.executable, str(SCRIPTS / "mirrored_equivalence.py")],
+        [sys.executable, str(SCRIPTS / name)],
         capture_output=True,
         text=True,
         timeout=300,
         env=_env(),
     )
     assert out.returncode == 0, out.stderr[-3000:]
-    rows = [json.loads(line) for line in out.stdout.splitlines() if line.startswith("{")]
+    return [json.loads(line) for line in out.stdout.splitlines() if line.startswith("{")]
+
+
+def test_one_mirrored_step_equals_one_single_device_step():
+    rows = _script_rows("mirrored_equivalence.py")
     assert [r["model"] for r in rows] == [
         "gan",
         "dcgan",
@@ -57,21 +62,13 @@ def test_one_mirrored_step_equals_one_single_device_step():
 
 
 def test_mirrored_run_stopped_inside_an_epoch_resumes_within_float_noise():
-    out = subprocess.run(
-        [sys.executable, str(SCRIPTS / "mirrored_resume.py")],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env=_env(),
-    )
-    assert out.returncode == 0, out.stderr[-3000:]
-    row = json.loads(out.stdout.strip().splitlines()[-1])
+    (row,) = _script_rows("mirrored_resume.py")
     assert row["replicas"] == 2
     assert row["stopped"].startswith("stopped by SIGTERM at epoch 2, step 5 of 14;")
-    # Not bit for bit under MirroredStrategy (as the README says): the same steps in
-    # two fit calls, nothing saved, differ from one fit by as much as the resumed run.
+    # Not bit for bit under MirroredStrategy (as the README says: the same steps in two
+    # fit calls, nothing saved, already differ by 9e-4), but within float rounding.
     assert row["max_update"] > 0.5
-    assert row["resumed_diff"] < 1e-2 and row["two_fits_diff"] < 1e-2
+    assert row["resumed_diff"] < 1e-2
 
 
 def _free_ports(n):
