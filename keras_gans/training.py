@@ -597,12 +597,18 @@ def _resolve_options(config: TrainConfig) -> TrainConfig:
     saved = run_dir / "config.json"
     if not saved.exists():
         raise ConfigError(f"cannot resume: no config.json in {run_dir}")
-    # The run's own options win, except how long to train and where to export.
-    known = {f.name for f in dataclasses.fields(TrainConfig)}
-    stored = {k: v for k, v in json.loads(saved.read_text()).items() if k in known}
+    # The run's own options win, except how long to train, how often to checkpoint
+    # and where to export, when given (left at their defaults, the run's own).
+    fields = {f.name: f for f in dataclasses.fields(TrainConfig)}
+    stored = {k: v for k, v in json.loads(saved.read_text()).items() if k in fields}
+
+    def given_or_stored(name: str) -> Any:
+        value = getattr(config, name)
+        return stored.get(name, value) if value == _field_default(fields[name]) else value
+
     keep = {
-        "epochs": config.epochs,
-        "checkpoint_every": config.checkpoint_every,
+        "epochs": given_or_stored("epochs"),
+        "checkpoint_every": given_or_stored("checkpoint_every"),
         "export": config.export,
         "verbose": config.verbose,
         "run_dir": str(run_dir),
@@ -617,6 +623,10 @@ def _resolve_options(config: TrainConfig) -> TrainConfig:
     config = TrainConfig(**{**stored, **keep})
     config.validate()
     return config
+
+
+def _field_default(f: dataclasses.Field) -> Any:
+    return f.default_factory() if f.default_factory is not dataclasses.MISSING else f.default
 
 
 def _domain_classifier(

@@ -1,5 +1,6 @@
 """Preemption: a stop signal, kill -9 after a checkpoint inside an epoch, exact resumption."""
 
+import json
 import os
 import signal
 import subprocess
@@ -150,7 +151,8 @@ def test_ctrl_c_twice_exits_130_with_one_line_and_one_checkpoint(tmp_path, monke
     monkeypatch.setattr(training, "run", run_with_ctrl_c)
     run_dir = tmp_path / "run"
     args = ["--model", "gan", "--image-size", "8", "--batch-size", "128", "--latent-dim", "8"]
-    assert train_cli.main([*args, "--run-dir", str(run_dir), "--no-diagnostics"]) == 130
+    args += ["--epochs", "1", "--run-dir", str(run_dir), "--no-diagnostics"]
+    assert train_cli.main(args) == 130
     out, err = capsys.readouterr()
     assert "SIGINT again: already stopping" in out
     assert "Traceback" not in err
@@ -166,6 +168,13 @@ def test_ctrl_c_twice_exits_130_with_one_line_and_one_checkpoint(tmp_path, monke
     monkeypatch.setattr(keras.Model, "save", original_save)
     checkpoint = keras.saving.load_model(run_dir / "checkpoints" / "epoch_000_step_000004.keras")
     assert int(checkpoint.g_optimizer.iterations) == 4
+
+    # --resume without --epochs trains to the run's own 1 epoch, not the default 120.
+    monkeypatch.setattr(training, "run", original_run)
+    assert train_cli.main(["--resume", "--run-dir", str(run_dir)]) == 0
+    assert json.loads((run_dir / "config.json").read_text())["epochs"] == 1
+    final = keras.saving.load_model(run_dir / "model.keras")
+    assert int(final.g_optimizer.iterations) == STEPS
     # The handlers are the previous ones again once the run has ended.
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
 
