@@ -1,5 +1,7 @@
 """Quality metrics against closed forms and direct NumPy implementations."""
 
+import re
+
 import numpy as np
 import pytest
 from conftest import make_model, random_images
@@ -181,14 +183,28 @@ def test_train_with_evaluation_and_the_evaluate_command(tmp_path, monkeypatch, c
         assert _events(run / "logs")[f"final/eval_{name}"] == [0]  # HParams metrics
     monkeypatch.setenv("KERAS_GANS_CACHE", str(tmp_path / "cache"))
     capsys.readouterr()
-    assert (
-        evaluate.main([str(run), "--dataset", "digits", "--samples", "300", "--reference", "300"])
-        == 0
-    )
+    argv = [str(run), "--dataset", "digits", "--samples", "300", "--reference", "300"]
+    assert evaluate.main([*argv, "--cas"]) == 0
     out = capsys.readouterr().out
     assert "protocol: 300 generated vs 300 real images of digits" in out
     assert "classifier trained and cached" in out and "code_accuracy" in out
     assert (tmp_path / "cache" / "classifiers" / "digits-8x8x1.keras").is_file()
+    # CAS of the InfoGAN read as a labeller: 1,497 labelled images beyond the reference.
+    line = next(x for x in out.splitlines() if x.startswith("Classification Accuracy Score"))
+    cas, ceiling = (float(v) for v in re.findall(r"\d\.\d{4}", line))
+    assert "trained on 1497 images per side, tested on 300 real ones" in line
+    assert 0.0 <= cas < ceiling and ceiling > 0.8  # one epoch of InfoGAN is far from the ceiling
+    rows = out.split(line)[1].strip().splitlines()[1:]
+    assert [int(r.split()[0]) for r in rows] == list(range(10))
+    assert sum(int(r.split()[3]) for r in rows) == 300
+    # An exported generator without generate_with_labels has no classes: one line, exit 2.
+    from keras_gans.export import export_generator, load_gan
+
+    export_generator(load_gan(run), tmp_path / "exported")
+    with pytest.raises(SystemExit) as exit_info:
+        evaluate.main([str(tmp_path / "exported"), *argv[1:], "--cas"])
+    assert exit_info.value.code == 2
+    assert "generate_with_labels" in capsys.readouterr().err.strip().splitlines()[-1]
 
 
 def test_inception_weights_download_offline_says_so(monkeypatch):

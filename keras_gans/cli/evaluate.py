@@ -7,6 +7,13 @@ InfoGAN's code accuracy, and for class-conditional models the label accuracy
 and intra-class FID with a per-class table) with the protocol used. The
 domain classifier is trained on the data set's labelled images the first time
 and cached (``--classifier`` to choose the file).
+
+``--cas`` adds the Classification Accuracy Score (Ravuri and Vinyals 2019) of a
+class-conditional model, a SavedModel with ``generate_with_labels`` or an
+InfoGAN (its first categorical code mapped to classes by the domain
+classifier): a classifier trained only on generated images, as many per class
+as the labelled images beyond the reference, tested on the real reference
+images, beside the same classifier trained on those real images (the ceiling).
 """
 
 from __future__ import annotations
@@ -54,6 +61,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--features", choices=["classifier", "inception"], default="classifier")
     p.add_argument("--classifier", default=None, help="domain classifier .keras file (cache)")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument(
+        "--cas",
+        action="store_true",
+        help="also the Classification Accuracy Score of a class-conditional model or InfoGAN",
+    )
     p.add_argument("--verbose", action="store_true", help="show TensorFlow's start-up messages")
     args = p.parse_args(argv)
 
@@ -92,6 +104,7 @@ def main(argv: list[str] | None = None) -> int:
             else (labels[args.reference :] if len(images) > args.reference + 500 else labels),
         )
         extractor = evaluation.InceptionFeatures() if args.features == "inception" else None
+        cas = _cas(args, gan, source, images, labels, classifier) if args.cas else None
     except (ValueError, ExportError, RuntimeError, FileNotFoundError) as e:
         p.error(str(e))
     per_class = None
@@ -151,7 +164,42 @@ def main(argv: list[str] | None = None) -> int:
         for c, row in per_class.items():
             fid = f"{row['fid']:9.2f}" if "fid" in row else f"{'-':>9s}"
             print(f"{c:5d} {row['accuracy']:9.3f} {fid} {row['real_images']:5d}")
+    if cas:
+        print(
+            f"\nClassification Accuracy Score: {cas['cas']:.4f} (real-data ceiling "
+            f"{cas['ceiling']:.4f}); trained on {sum(cas['train_images'])} images per side, "
+            f"tested on {len(reference)} real ones"
+        )
+        print(f"{'class':>5s} {'CAS':>7s} {'ceiling':>8s} {'test':>5s}")
+        for c, row in cas["per_class"].items():
+            print(f"{c:5d} {row['cas']:7.3f} {row['ceiling']:8.3f} {row['test_images']:5d}")
     return 0
+
+
+def _cas(args, gan, source: Path, images, labels, classifier) -> dict:
+    """CAS on the labelled images: those beyond the reference train, the reference tests."""
+    from keras_gans import evaluation, synthetic
+
+    if labels is None:
+        raise ValueError(f"--cas needs a labelled data set; {args.dataset} has no labels")
+    if len(images) <= args.reference:
+        raise ValueError(
+            f"--cas needs labelled images beyond the {args.reference} reference ones; "
+            f"{args.dataset} has {len(images)}: lower --reference"
+        )
+    if gan is not None and getattr(gan, "categorical_codes", None) and not gan.conditional:
+        mapping = evaluation.code_to_class(gan, classifier, seed=args.seed)
+        labelled = synthetic.labelled_source(gan, code_to_class=mapping)
+    else:
+        labelled = synthetic.labelled_source(gan if gan is not None else source)
+    return evaluation.classification_accuracy_score(
+        labelled,
+        images[args.reference :],
+        labels[args.reference :],
+        images[: args.reference],
+        labels[: args.reference],
+        seed=args.seed,
+    )
 
 
 if __name__ == "__main__":
