@@ -11,7 +11,10 @@ train.py`` with no options (plus any given after ``--``) in a subprocess,
 timed; then classifies 1,000 samples of the final model (``generate(1000,
 seed=1)``) and reports per judge the fraction classified with more than 90%
 confidence, the classifier score and the count per class, next to the same
-numbers for the real digits (at 16x16, as trained on).
+numbers for the real digits (at 16x16, as trained on; for the MLP also the 8x8
+originals). A model trained at 8x8 (``-- --image-size 8``) is judged on its
+own pixels by the MLP and upsampled bilinearly to 16x16, as the data loader
+upsamples the digits, for the CNN.
 ``--score DIR`` scores an existing run directory or exported SavedModel (its
 ``sample`` signature, seed 1) instead of training. Results:
 ``benchmarks/results/default_run.json`` (``--out`` to write elsewhere).
@@ -58,12 +61,23 @@ class MLPJudge:
         self.heldout_accuracy = float(self.model.score(x[899:], y[899:]))
 
     def probabilities(self, images: np.ndarray) -> np.ndarray:
-        """Images in [-1, 1] at 16x16 -> class probabilities, via 2x2 area downsampling."""
+        """Images in [-1, 1] at 8x8, or 16x16 area-downsampled 2x2 -> class probabilities."""
         n, h, w, _ = images.shape
-        small = images[..., 0].reshape(n, h // 2, 2, w // 2, 2).mean(axis=(2, 4))
-        if small.shape[1:] != (8, 8):
-            raise ValueError(f"the MLP judge needs 16x16 images, got {h}x{w}")
+        small = images[..., 0]
+        if (h, w) == (16, 16):
+            small = small.reshape(n, 8, 2, 8, 2).mean(axis=(2, 4))
+        elif (h, w) != (8, 8):
+            raise ValueError(f"the MLP judge needs 8x8 or 16x16 images, got {h}x{w}")
         return self.model.predict_proba((small.reshape(n, 64) + 1.0) / 2.0)
+
+
+def at_16(images: np.ndarray) -> np.ndarray:
+    """The CNN judge's input: 8x8 images upsampled bilinearly as the data loader does."""
+    if images.shape[1] == 16:
+        return images
+    import tensorflow as tf
+
+    return tf.image.resize(images, (16, 16), method="bilinear").numpy()
 
 
 def _samples(source: Path) -> np.ndarray:
@@ -106,6 +120,8 @@ def main() -> None:
         "mlp_8x8_heldout_accuracy": judges["mlp_8x8"].heldout_accuracy,
         "real": {name: _summary(judge.probabilities(images)) for name, judge in judges.items()},
     }
+    originals, _ = data.load_arrays("digits", 1797, seed=0, image_size=8)
+    report["real"]["mlp_8x8_originals"] = _summary(judges["mlp_8x8"].probabilities(originals))
     if args.score:
         source = Path(args.score)
         report["command"] = f"scored {source}"
@@ -117,8 +133,10 @@ def main() -> None:
         report["train_py_seconds"] = round(time.time() - start, 1)
         report["command"] = " ".join(["python train.py", *args.extra])
     samples = _samples(source)
+    report["image_size"] = int(samples.shape[1])
     report["generated"] = {
-        name: _summary(judge.probabilities(samples)) for name, judge in judges.items()
+        "cnn": _summary(judges["cnn"].probabilities(at_16(samples))),
+        "mlp_8x8": _summary(judges["mlp_8x8"].probabilities(samples)),
     }
     Path(args.out).write_text(json.dumps(report, indent=2))
     print(json.dumps(report, indent=2))

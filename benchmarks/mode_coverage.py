@@ -31,7 +31,10 @@ digits 0..7999 at 28x28, batch 64, seed 0, the configuration's ``train.py``
 options built in-process (so no DiffAugment, as in quality.py); after each epoch
 2,000 samples are scored by quality.py's judge (10 splits), the scoring time
 excluded, until the score reaches the target or ``--max-epochs`` pass.
-Results: the ``time_to_score`` field of the same JSON.
+Results: the ``time_to_score`` field of the same JSON. The epochs needed do not
+depend on what else runs; the seconds do, so ``--epoch-seconds`` times two
+epochs per configuration (the second, after tracing, recorded) and should run
+alone: time to the target = epochs x seconds per epoch.
 """
 
 from __future__ import annotations
@@ -195,6 +198,17 @@ def time_to_score(args: argparse.Namespace) -> None:
         keras.backend.clear_session()
         keras.utils.set_random_seed(0)
         gan = training.build_model(training.TrainConfig(**options), (28, 28, 1))
+        if args.epoch_seconds:
+            seconds = []
+            for epoch in range(2):
+                start = time.time()
+                gan.fit(train_ds, initial_epoch=epoch, epochs=epoch + 1, steps_per_epoch=125)
+                seconds.append(round(time.time() - start, 1))
+            row = results.setdefault(name, {})
+            row.update(epoch_seconds_alone=seconds[1], first_epoch_seconds=seconds[0])
+            row["timing_machine"] = machine()
+            out.write_text(json.dumps(report, indent=2))
+            continue
         row = {"target": args.time_to_score, "reached": False, "scores": [], "train_seconds": 0.0}
         for epoch in range(args.max_epochs):
             start = time.time()
@@ -209,7 +223,7 @@ def time_to_score(args: argparse.Namespace) -> None:
                 break
         row["train_args"] = CONFIGS[name]
         row["machine"] = machine()
-        results[name] = row
+        results[name] = {**results.get(name, {}), **row}
         out.parent.mkdir(exist_ok=True)
         out.write_text(json.dumps(report, indent=2))
 
@@ -234,6 +248,7 @@ def main() -> None:
     p.add_argument("--table", action="store_true", help="print --out as a Markdown table")
     p.add_argument("--time-to-score", type=float, default=None, metavar="TARGET")
     p.add_argument("--max-epochs", type=int, default=20)
+    p.add_argument("--epoch-seconds", action="store_true", help="with --time-to-score")
     args = p.parse_args()
     if args.table:
         print(markdown_table(json.loads(Path(args.out).read_text())))
