@@ -176,8 +176,18 @@ def main() -> None:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps(report, indent=2) + "\n")
 
-    for seed in (int(s) for s in args.seeds.split(",")):
-        for k in (int(k) for k in args.k.split(",")):
+    if args.full_epochs:
+        folder = work / "all_8000"
+        write_folder(pool_x, pool_y, folder)
+        run_dir, seconds = train_gan(folder, work / "runs" / "all_8000", 0, args.full_epochs)
+        model = keras.saving.load_model(run_dir / "model.keras")
+        cas = evaluation.classification_accuracy_score(model, pool_x, pool_y, test_x, test_y)
+        report["full"] = {"epochs": args.full_epochs, "seconds": round(seconds), **cas}
+        save()
+        print(json.dumps({k: v for k, v in report["full"].items() if k != "per_class"}))
+
+    for k in (int(k) for k in args.k.split(",")):
+        for seed in (int(s) for s in args.seeds.split(",")):
             rng = np.random.default_rng(seed)
             chosen = np.concatenate(
                 [rng.choice(np.flatnonzero(pool_y == c), k, replace=False) for c in range(10)]
@@ -199,16 +209,6 @@ def main() -> None:
             report["runs"][f"k{k}-seed{seed}"] = row
             save()
             print(json.dumps(row), flush=True)
-
-    if args.full_epochs:
-        folder = work / "all_8000"
-        write_folder(pool_x, pool_y, folder)
-        run_dir, seconds = train_gan(folder, work / "runs" / "all_8000", 0, args.full_epochs)
-        model = keras.saving.load_model(run_dir / "model.keras")
-        cas = evaluation.classification_accuracy_score(model, pool_x, pool_y, test_x, test_y)
-        report["full"] = {"epochs": args.full_epochs, "seconds": round(seconds), **cas}
-        save()
-        print(json.dumps({k: v for k, v in report["full"].items() if k != "per_class"}))
 
 
 if __name__ == "__main__":

@@ -210,6 +210,7 @@ def time_to_score(args: argparse.Namespace) -> None:
             out.write_text(json.dumps(report, indent=2))
             continue
         row = {"target": args.time_to_score, "reached": False, "scores": [], "train_seconds": 0.0}
+        row.update(train_args=CONFIGS[name], machine=machine())
         for epoch in range(args.max_epochs):
             start = time.time()
             gan.fit(train_ds, initial_epoch=epoch, epochs=epoch + 1, steps_per_epoch=125, verbose=0)
@@ -218,14 +219,13 @@ def time_to_score(args: argparse.Namespace) -> None:
             row["scores"].append(round(float(score), 3))
             row["epochs"] = epoch + 1
             print(name, epoch + 1, row["train_seconds"], round(score, 3), flush=True)
-            if score >= args.time_to_score:
-                row["reached"] = True
+            row["reached"] = bool(score >= args.time_to_score)
+            # Written every epoch so that an interrupted run keeps the epochs it scored.
+            results[name] = {**results.get(name, {}), **row}
+            out.parent.mkdir(exist_ok=True)
+            out.write_text(json.dumps(report, indent=2))
+            if row["reached"]:
                 break
-        row["train_args"] = CONFIGS[name]
-        row["machine"] = machine()
-        results[name] = {**results.get(name, {}), **row}
-        out.parent.mkdir(exist_ok=True)
-        out.write_text(json.dumps(report, indent=2))
 
 
 def main() -> None:
