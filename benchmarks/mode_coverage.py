@@ -152,7 +152,10 @@ def markdown_table(report: dict) -> str:
         if "kl" not in row:
             lines.append(f"| {label} | {epochs} | {row['seed']} | failed | | |")
             continue
-        minutes = f"{row['train_seconds'] // 60} min {row['train_seconds'] % 60:02d} s"
+        seconds = row.get("train_seconds")
+        minutes = "-" if seconds is None else f"{seconds // 60} min {seconds % 60:02d} s"
+        if "note" in row:  # stopped early, or timed while other jobs shared the cores
+            minutes += " (note)"
         lines.append(
             f"| {label} | {epochs} ({row['images_seen']:,}) | {row['seed']} | {minutes} | "
             f"{row['modes']} | {row['kl']:.3f} |"
@@ -344,7 +347,7 @@ def main() -> None:
         finished = [
             (r["kl"], r["train_args"])
             for r in report["configurations"].values()
-            if "kl" in r and r["train_seconds"] <= TIME_LIMIT_S
+            if "kl" in r and r.get("train_seconds", TIME_LIMIT_S + 1) <= TIME_LIMIT_S
         ]
         if finished:
             report["recommended_train_args"] = min(finished)[1]
