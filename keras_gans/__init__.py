@@ -1,6 +1,7 @@
 """keras_gans: GANs as subclassed ``keras.Model`` objects, trained with ``fit``.
 
-Models: :class:`GAN`, :class:`DCGAN`, :class:`InfoGAN`, :class:`WGANGP`.
+Models: :class:`GAN`, :class:`DCGAN`, :class:`InfoGAN`, :class:`WGANGP`; image to image:
+:class:`Pix2Pix`, :class:`CycleGAN`, :class:`SRGAN`.
 """
 
 import os as _os
@@ -12,7 +13,18 @@ from keras_gans._quiet import quiet_tensorflow_startup  # noqa: E402
 quiet_tensorflow_startup()
 
 from keras_gans import losses, networks  # noqa: E402
-from keras_gans.models import DCGAN, GAN, WGANGP, BaseGAN, InfoGAN  # noqa: E402
+from keras_gans.models import (  # noqa: E402
+    DCGAN,
+    GAN,
+    SRGAN,
+    WGANGP,
+    BaseGAN,
+    CycleGAN,
+    InfoGAN,
+    LinearDecay,
+    Pix2Pix,
+    TranslationGAN,
+)
 
 __version__ = "0.1.0"
 
@@ -29,9 +41,14 @@ def __getattr__(name: str):
 __all__ = [
     "DCGAN",
     "GAN",
+    "SRGAN",
     "WGANGP",
     "BaseGAN",
+    "CycleGAN",
     "InfoGAN",
+    "LinearDecay",
+    "Pix2Pix",
+    "TranslationGAN",
     "export_generator",
     "losses",
     "networks",

@@ -195,6 +195,51 @@ class SampleGrid(_SummaryCallback):
             self._writer.flush()
 
 
+class TranslationGrid(_SummaryCallback):
+    """At each epoch end, an image-to-image model's outputs on fixed inputs.
+
+    ``pairs`` is a fixed ``(source, target)`` (or ``(a, b)``) batch; each row of
+    ``<sample_dir>/epoch_NNN.png`` (and of the ``samples`` image summary) shows
+    the model's ``grid_columns`` for one pair: source, output and target (for
+    CycleGAN both directions with their cycles). One-channel columns are shown
+    in grey beside colour ones.
+    """
+
+    def __init__(
+        self,
+        sample_dir: str | os.PathLike,
+        log_dir: str | os.PathLike | None = None,
+        *,
+        pairs: tuple[np.ndarray, np.ndarray],
+        scale: int = 2,
+    ) -> None:
+        super().__init__(log_dir)
+        self.sample_dir, self.pairs, self.scale = Path(sample_dir), pairs, scale
+
+    def render(self) -> np.ndarray:
+        """The grid for the fixed pairs, one row per pair."""
+        columns = self.model.grid_columns(*(tf.convert_to_tensor(p) for p in self.pairs))
+        channels = max(c.shape[-1] for c in columns)
+        columns = [np.repeat(c, channels // c.shape[-1], axis=-1) for c in columns]
+        tiles = np.stack(columns, axis=1).reshape(-1, *columns[0].shape[1:])
+        return image_grid(tiles, len(columns))
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        if not self.epoch_complete():
+            return
+        if not all(np.isfinite(float(v)) for v in (logs or {}).values()):
+            return  # a diverged epoch: it will be rolled back and redone
+        grid, path = self.render(), self.sample_dir / f"epoch_{epoch + 1:03d}.png"
+        try:
+            save_png(grid, path, self.scale)
+        except OSError as e:
+            raise WriteError(path, e) from None
+        if self._writer is not None:
+            with self._writer.as_default():
+                tf.summary.image("samples", grid[None], step=epoch, max_outputs=1)
+            self._writer.flush()
+
+
 class StepScalars(_SummaryCallback):
     """Log every tracked metric every ``every`` steps as ``step/<name>``.
 

@@ -18,17 +18,54 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from keras_gans import augment, distribute, networks
-from keras_gans.models import DCGAN, GAN, WGANGP, BaseGAN, InfoGAN
+from keras_gans.models import (
+    DCGAN,
+    GAN,
+    SRGAN,
+    WGANGP,
+    BaseGAN,
+    CycleGAN,
+    InfoGAN,
+    Pix2Pix,
+    TranslationGAN,
+)
 from keras_gans.models.gan import ADVERSARIAL_LOSSES
 
-__all__ = ["MODELS", "PRECISION_POLICIES", "ConfigError", "TrainConfig", "resume_conflicts"]
+__all__ = [
+    "MODELS",
+    "PRECISION_POLICIES",
+    "ConfigError",
+    "TrainConfig",
+    "is_translation",
+    "resume_conflicts",
+]
 
-MODELS: dict[str, type[BaseGAN]] = {
+MODELS: dict[str, type[BaseGAN] | type[TranslationGAN]] = {
     "gan": GAN,
     "dcgan": DCGAN,
     "infogan": InfoGAN,
     "wgan-gp": WGANGP,
+    "pix2pix": Pix2Pix,
+    "cyclegan": CycleGAN,
+    "srgan": SRGAN,
 }
+TRANSLATION_SIZES = networks.TRANSLATION_SIZES
+# Options with no meaning for image-to-image models (no noise, labels, EMA or DiffAugment).
+NOISE_ONLY = (
+    "latent_dim",
+    "conditional",
+    "spectral_norm",
+    "eval_every",
+    "ema_decay",
+    "diffaugment",
+)
+
+
+def is_translation(model: str) -> bool:
+    """Whether ``model`` names an image-to-image model (Pix2Pix, CycleGAN, SRGAN)."""
+    return issubclass(MODELS[model], TranslationGAN)
+
+
 PRECISION_POLICIES = {"off": "float32", "bf16": "mixed_bfloat16", "fp16": "mixed_float16"}
 
 
@@ -127,12 +164,18 @@ _COND, _REG = "class conditioning (gan, dcgan, wgan-gp)", "regularisation"
 class TrainConfig:
     """Options of one training run: one field per ``train.py`` flag."""
 
-    model: str = option("dcgan", "GAN objective and default networks", choices=list(MODELS))
+    model: str = option(
+        "dcgan",
+        "GAN objective and default networks; pix2pix, cyclegan and srgan translate images",
+        choices=list(MODELS),
+    )
     dataset: str = option(
         "digits",
         "'digits' (embedded, offline), a tensorflow-datasets name (mnist, fashion_mnist, "
         "cifar10, celeb_a...), a folder of images, or an MNIST-format IDX images file "
-        "(e.g. t10k-images-idx3-ubyte.gz)",
+        "(e.g. t10k-images-idx3-ubyte.gz); pix2pix: a folder with A/ and B/ (matching file "
+        "names) or of side-by-side pairs; cyclegan: a folder with A/ and B/ (or trainA/, "
+        "trainB/) or a TFDS cycle_gan/... name; srgan: any of the image sources",
     )
     data_dir: str | None = option(None, "tensorflow-datasets data directory")
     split: str = option("train", "tensorflow-datasets split")
@@ -145,9 +188,10 @@ class TrainConfig:
     )
     image_size: int | None = option(
         None,
-        "image height and width (default: the data set's, 16 for digits)",
+        "image height and width (default: the data set's, 16 for digits); 128 and 256 for "
+        "image-to-image models only; srgan: the high-resolution size",
         type=int,
-        choices=list(networks.SUPPORTED_SIZES),
+        choices=[*networks.SUPPORTED_SIZES, *TRANSLATION_SIZES],
     )
     channels: int | None = option(
         None, "image channels (default: the data set's)", type=int, choices=[1, 3]
@@ -265,7 +309,7 @@ class TrainConfig:
         "non-saturating",
         "adversarial loss: the original GAN's (non-saturating G loss), hinge (Lim and Ye "
         "2017) or relativistic pairing (RpGAN; Jolicoeur-Martineau 2019, Huang et al. 2024)",
-        "objective (gan, dcgan)",
+        "objective (gan, dcgan, pix2pix, srgan)",
         choices=list(ADVERSARIAL_LOSSES),
     )
     r1: float = option(
@@ -289,6 +333,32 @@ class TrainConfig:
         "objective (gan, dcgan)",
         type=INT,
         metavar="K",
+    )
+    l1_weight: float = option(
+        100.0, "lambda of the L1 term (Isola et al. 2017)", "pix2pix", type=FLOAT
+    )
+    reverse: bool = option(False, "translate B to A (the right half to the left)", "pix2pix")
+    cycle_weight: float = option(
+        10.0, "lambda of the cycle-consistency terms", "cyclegan", type=FLOAT
+    )
+    identity_weight: float | None = option(
+        None,
+        "weight of the identity terms (default: half of --cycle-weight)",
+        "cyclegan",
+        type=FLOAT,
+    )
+    pool_size: int = option(
+        50, "generated images in each discriminator's history pool", "cyclegan", type=INT
+    )
+    scale: int = option(4, "upscaling factor", "srgan", type=int, choices=[2, 4, 8])
+    base_filters: int = option(
+        64, "filters of the first layer of each network", "image to image", type=POSITIVE_INT
+    )
+    blocks: int | None = option(
+        None,
+        "residual blocks of the generator (default: srgan 8; cyclegan 6 below 256x256, 9 at 256)",
+        "image to image",
+        type=POSITIVE_INT,
     )
     critic_steps: int = option(5, "critic updates per generator update", "WGAN-GP", type=INT)
     gp_weight: float = option(10.0, "gradient penalty weight (lambda)", "WGAN-GP", type=FLOAT)
@@ -362,6 +432,25 @@ class TrainConfig:
         if self.conditional and not cls.can_condition:
             able = ", ".join(name for name, m in MODELS.items() if m.can_condition)
             raise ConfigError(f"--conditional is for {able}, not {self.model}")
+        if self.reverse and self.model != "pix2pix":
+            raise ConfigError(f"--reverse is for pix2pix, not {self.model}")
+        if is_translation(self.model):
+            for name in NOISE_ONLY:
+                f = next(f for f in dataclasses.fields(self) if f.name == name)
+                if getattr(self, name) != _default(f):
+                    flag = "--" + name.replace("_", "-")
+                    raise ConfigError(f"{flag} is not for {self.model} (an image-to-image model)")
+            if self.strategy != "default":
+                raise ConfigError(
+                    f"--strategy {self.strategy}: image-to-image models do not run under a "
+                    "tf.distribute strategy yet; train on one device"
+                )
+        elif self.image_size in TRANSLATION_SIZES:
+            sizes = ", ".join(str(s) for s in networks.SUPPORTED_SIZES)
+            raise ConfigError(
+                f"--image-size {self.image_size} is for pix2pix, cyclegan and srgan; "
+                f"{self.model} takes {sizes}"
+            )
         if self.resume and not self.run_dir:
             raise ConfigError("--resume needs --run-dir (the run directory to continue)")
 

@@ -3,6 +3,11 @@
 Every source goes through one entry point, :func:`load_dataset`, and comes out
 as a batched ``tf.data.Dataset`` of float32 images in [-1, 1], shape
 ``(batch, H, W, C)``, or ``(images, labels)`` with ``with_labels=True``.
+
+Image-to-image models read image pairs: :func:`load_paired` (matching files in
+``A/`` and ``B/``, or side-by-side images), :func:`load_unpaired` (two folders or
+a TFDS ``cycle_gan/...`` set) and :func:`superresolution_pairs` (low-resolution
+inputs made from any of the above).
 """
 
 from __future__ import annotations
@@ -27,7 +32,10 @@ __all__ = [
     "describe_source",
     "load_arrays",
     "load_dataset",
+    "load_paired",
+    "load_unpaired",
     "read_idx",
+    "superresolution_pairs",
 ]
 
 log = logging.getLogger(__name__)
@@ -273,8 +281,9 @@ def _resize(images: tf.Tensor, size: int) -> tf.Tensor:
 
 
 def _check_size_and_channels(image_size: int | None, channels: int | None) -> None:
-    if image_size is not None and image_size not in networks.SUPPORTED_SIZES:
-        sizes = ", ".join(str(s) for s in networks.SUPPORTED_SIZES)
+    allowed = (*networks.SUPPORTED_SIZES, *networks.TRANSLATION_SIZES)
+    if image_size is not None and image_size not in allowed:
+        sizes = ", ".join(str(s) for s in allowed)
         raise DataError(f"unsupported image size {image_size}: choose one of {sizes}")
     if channels is not None and channels not in networks.SUPPORTED_CHANNELS:
         raise DataError(f"unsupported channel count {channels}: choose 1 or 3")
@@ -517,3 +526,241 @@ def _tfds(source, *, split, image_size, channels, with_labels, data_dir, **_):
         num_examples = None
     ds = ds.map(convert, num_parallel_calls=tf.data.AUTOTUNE)
     return ds, num_examples, size * size * channels * 4
+
+
+# --------------------------------------------------------------- image pairs
+_DOMAIN_FOLDERS = (("A", "B"), ("trainA", "trainB"))
+
+
+def _domain_folders(folder: Path) -> tuple[Path, Path] | None:
+    return next(
+        (
+            (folder / a, folder / b)
+            for a, b in _DOMAIN_FOLDERS
+            if (folder / a).is_dir() and (folder / b).is_dir()
+        ),
+        None,
+    )
+
+
+def _image_sizes(files: list[str]) -> dict[str, tuple[int, int]]:
+    """``{file: (width, height)}`` from the image headers; a DataError names an unreadable one."""
+    from PIL import Image
+
+    sizes = {}
+    for f in files:
+        try:
+            with Image.open(f) as im:
+                sizes[f] = im.size
+        except Exception:  # PIL raises many types for corrupt files
+            raise DataError(f"cannot read image {f}") from None
+    return sizes
+
+
+def _decode(path: tf.Tensor, size: int, channels: int) -> tf.Tensor:
+    raw = tf.io.read_file(path)
+    image = tf.io.decode_image(raw, channels=3, expand_animations=False)
+    image.set_shape((None, None, 3))
+    return _fit_channels(image, channels)
+
+
+def _finish(image: tf.Tensor, size: int) -> tf.Tensor:
+    image = tf.image.resize(image, (size, size), method="area", antialias=True)
+    return tf.clip_by_value(_to_unit_range(image, 255.0), -1.0, 1.0)
+
+
+def _batch(ds: tf.data.Dataset, n: int, batch_size: int, shuffle: bool, seed: int | None):
+    if not isinstance(batch_size, int) or batch_size < 1:
+        raise DataError(f"batch size must be a positive integer, got {batch_size!r}")
+    if batch_size > n:
+        raise DataError(f"batch size {batch_size} is larger than the data set ({n} pairs)")
+    if shuffle:
+        ds = ds.shuffle(min(n, 10_000), seed=seed, reshuffle_each_iteration=True)
+    return ds.batch(batch_size, drop_remainder=True).prefetch(tf.data.AUTOTUNE)
+
+
+def load_paired(
+    source: str | os.PathLike,
+    *,
+    image_size: int | None = None,
+    channels: int | None = None,
+    target_channels: int | None = None,
+    batch_size: int = 1,
+    shuffle: bool = True,
+    seed: int | None = None,
+    reverse: bool = False,
+) -> tf.data.Dataset:
+    """Batches of ``(source, target)`` image pairs in [-1, 1] for paired translation (Pix2Pix).
+
+    ``source`` is a folder that holds either ``A/`` and ``B/`` subfolders with
+    matching file names (``A/x.png`` pairs with ``B/x.png``; any extension),
+    or images that hold each pair side by side, A on the left, B on the right
+    (the layout of the public Pix2Pix data sets, e.g. facades). ``reverse``
+    translates B to A instead. Images are resized (area) to ``image_size``
+    (default: the native size of A); ``channels``/``target_channels`` default to
+    the images' own.
+
+    Raises:
+        DataError: naming the first file without its partner, a pair of
+            different sizes, or a side-by-side image that is not twice as wide as high.
+    """
+    folder = Path(source)
+    if not folder.is_dir():
+        raise DataError(
+            f"paired data must be a folder (A/ and B/, or side-by-side images): {folder}"
+        )
+    domains = _domain_folders(folder)
+    if domains is not None:
+        files_a, _, _ = _list_images(domains[0])
+        files_b, _, _ = _list_images(domains[1])
+        by_stem = {str(Path(f).relative_to(domains[1]).with_suffix("")): f for f in files_b}
+        pairs = []
+        for f in files_a:
+            partner = by_stem.pop(str(Path(f).relative_to(domains[0]).with_suffix("")), None)
+            if partner is None:
+                raise DataError(f"{f} has no partner with the same name in {domains[1]}")
+            pairs.append((f, partner))
+        if by_stem:
+            raise DataError(f"{next(iter(by_stem.values()))} has no partner in {domains[0]}")
+        sizes = _image_sizes([f for pair in pairs for f in pair])
+        for a, b in pairs:
+            if sizes[a] != sizes[b]:
+                raise DataError(
+                    f"{a} is {sizes[a][0]}x{sizes[a][1]} but its partner {b} is "
+                    f"{sizes[b][0]}x{sizes[b][1]}"
+                )
+        _, channels_a, _ = _check_images([p[0] for p in pairs])
+        _, channels_b, _ = _check_images([p[1] for p in pairs])
+        width, height = sizes[pairs[0][0]]
+    else:
+        files, _, _ = _list_images(folder)
+        sizes = _image_sizes(files)
+        for f, (w, h) in sizes.items():
+            if w != 2 * h:
+                raise DataError(
+                    f"{f} is {w}x{h}: a side-by-side pair is twice as wide as high "
+                    f"(or put the pairs in {folder / 'A'} and {folder / 'B'})"
+                )
+        pairs = [(f, f) for f in files]
+        _, channels_a, _ = _check_images(files)
+        channels_b = channels_a
+        width, height = sizes[files[0]][0] // 2, sizes[files[0]][1]
+    if reverse:
+        pairs = [(b, a) for a, b in pairs]
+        channels_a, channels_b = channels_b, channels_a
+    size = image_size or min(width, height)
+    channels, target_channels = channels or channels_a, target_channels or channels_b
+
+    side_by_side = domains is None
+
+    def load(path_a, path_b):
+        if side_by_side:
+            both = _decode(path_a, size, 3)
+            half = tf.shape(both)[1] // 2
+            left, right = both[:, :half], both[:, half:]
+            a, b = (right, left) if reverse else (left, right)
+            return _finish(_fit_channels(a, channels), size), _finish(
+                _fit_channels(b, target_channels), size
+            )
+        return _finish(_decode(path_a, size, channels), size), _finish(
+            _decode(path_b, size, target_channels), size
+        )
+
+    ds = tf.data.Dataset.from_tensor_slices(([a for a, _ in pairs], [b for _, b in pairs]))
+    ds = ds.map(load, num_parallel_calls=tf.data.AUTOTUNE)
+    if len(pairs) * size * size * (channels + target_channels) * 4 <= _CACHE_LIMIT_BYTES:
+        ds = ds.cache()
+    return _batch(ds, len(pairs), batch_size, shuffle, seed)
+
+
+def load_unpaired(
+    source: str | os.PathLike,
+    *,
+    image_size: int | None = None,
+    channels: int | None = None,
+    batch_size: int = 1,
+    shuffle: bool = True,
+    seed: int | None = None,
+    data_dir: str | None = None,
+) -> tf.data.Dataset:
+    """Batches of ``(a, b)``: unrelated images of two domains, for CycleGAN.
+
+    ``source`` is a folder with ``A/`` and ``B/`` (or ``trainA/`` and ``trainB/``,
+    the CycleGAN data sets' layout) subfolders, or a tensorflow-datasets name
+    with ``trainA``/``trainB`` splits (``cycle_gan/horse2zebra``...). An epoch has
+    as many pairs as the larger domain has images; the smaller one repeats,
+    each reshuffled on its own.
+    """
+    folder = Path(source)
+    # TFDS names hold a slash too (cycle_gan/horse2zebra): a path exists or looks like one.
+    if folder.exists() or str(source).startswith((".", "/", "~")):
+        if not folder.is_dir():
+            raise DataError(f"no such folder: {folder}")
+        domains = _domain_folders(folder)
+        if domains is None:
+            raise DataError(f"{folder} needs subfolders A/ and B/ (or trainA/ and trainB/)")
+        sides = [str(d) for d in domains]
+        options: dict[str, Any] = {}
+    else:
+        sides, options = [str(source)] * 2, {"data_dir": data_dir}
+    parts, counts = [], []
+    for i, side in enumerate(sides):
+        if options:
+            ds, n, _ = _tfds(
+                side,
+                split=("trainA", "trainB")[i],
+                image_size=image_size,
+                channels=channels,
+                with_labels=False,
+                **options,
+            )
+            n = n or sum(1 for _ in ds)
+        else:
+            files, _, _ = _list_images(Path(side))
+            files, native_channels, native = _check_images(files)
+            size = image_size or (min(native) if native else 256)
+            c = channels or native_channels
+            ds = tf.data.Dataset.from_tensor_slices(files).map(
+                lambda f, size=size, c=c: _finish(_decode(f, size, c), size),
+                num_parallel_calls=tf.data.AUTOTUNE,
+            )
+            n = len(files)
+        parts.append(ds.cache() if n * 256 * 256 * 3 * 4 <= _CACHE_LIMIT_BYTES else ds)
+        counts.append(n)
+    shapes = [tuple(p.element_spec.shape) for p in parts]
+    if shapes[0][:2] != shapes[1][:2]:
+        raise DataError(f"the two domains differ in image size: {shapes[0]} and {shapes[1]}")
+    longest = max(counts)
+    if shuffle:
+        parts = [
+            p.shuffle(
+                min(n, 10_000),
+                seed=None if seed is None else seed + i,
+                reshuffle_each_iteration=True,
+            )
+            for i, (p, n) in enumerate(zip(parts, counts))
+        ]
+    ds = tf.data.Dataset.zip(tuple(p.repeat() for p in parts)).take(longest)
+    return _batch(ds, longest, batch_size, False, seed)
+
+
+def superresolution_pairs(images: tf.data.Dataset, scale: int = 4) -> tf.data.Dataset:
+    """``(low_resolution, high_resolution)`` batches from a data set of image batches.
+
+    The inputs are the images area-downsampled by ``scale`` (each low-resolution
+    pixel the mean of a ``scale x scale`` block), as super-resolution papers
+    make theirs with bicubic downsampling; the images themselves are the targets.
+    """
+    spec = images.element_spec
+    if isinstance(spec, tuple):  # (images, labels): keep the images
+        images = images.map(lambda x, y: x)
+        spec = images.element_spec
+    size = spec.shape[1]
+    if size is None or size % scale:
+        raise DataError(f"image size {size} is not a multiple of the scale {scale}")
+
+    def pair(high):
+        low = tf.image.resize(high, (size // scale, size // scale), method="area")
+        return low, high
+
+    return images.map(pair, num_parallel_calls=tf.data.AUTOTUNE)

@@ -15,6 +15,14 @@ Signatures (inputs -> outputs):
   ``z`` float32 ``[None, latent_dim]``, ``categorical`` int32 ``[None, n_categorical]``
   (category indices), ``continuous`` float32 ``[None, n_continuous]`` -> ``images`` float32.
 
+Image-to-image models (:class:`~keras_gans.models.TranslationGAN`: Pix2Pix,
+SRGAN, CycleGAN) export their main generator instead:
+
+- ``serving_default`` and ``translate``: ``images`` float32 ``[None, H, W, C]`` in
+  [-1, 1] -> ``images`` float32 (the translated or upscaled batch).
+- ``translate_uint8``: ``images`` uint8 -> ``images`` uint8 (0-255 pixels both ways).
+- CycleGAN also exports its B-to-A direction as ``translate_ba`` and ``translate_ba_uint8``.
+
 The layout is TensorFlow Serving's: ``OUT_DIR/<version>/saved_model.pb``.
 
 Command line (:mod:`keras_gans.cli.export`)::
@@ -26,14 +34,15 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import keras
 import tensorflow as tf
 
-from keras_gans.models import BaseGAN
+from keras_gans.models import BaseGAN, TranslationGAN
 
-__all__ = ["ExportError", "export_generator", "next_version"]
+__all__ = ["ExportError", "export_generator", "export_translator", "next_version"]
 
 
 class ExportError(ValueError):
@@ -80,26 +89,15 @@ def export_generator(
         ExportError: for a model that is not a built keras_gans model, or an
             existing version without ``overwrite``.
     """
+    if isinstance(gan, TranslationGAN):
+        return export_translator(
+            gan, path, version=version, overwrite=overwrite, allow_untrained=allow_untrained
+        )
     if not isinstance(gan, BaseGAN):
         raise ExportError(f"expected a keras_gans model, got {type(gan).__name__}")
     if not gan.built or not gan.inference_generator.built:
         raise ExportError("the model is not built: compile and train it before exporting")
-    trained = (
-        gan.g_optimizer is not None
-        and int(keras.ops.convert_to_numpy(gan.g_optimizer.iterations)) > 0
-    )
-    if not trained and not allow_untrained:
-        raise ExportError(
-            "the generator has never been trained (no optimizer step): train it first, "
-            "or pass allow_untrained=True"
-        )
-    root = Path(path)
-    version = next_version(root) if version is None else int(version)
-    if version < 1:
-        raise ExportError(f"version must be a positive integer, got {version}")
-    target = root / str(version)
-    if target.exists() and not overwrite:
-        raise ExportError(f"{target} exists: choose another version or pass overwrite=True")
+    root, target = _target(gan, path, version, overwrite, allow_untrained)
 
     generator = gan.inference_generator  # the EMA generator when enabled
     width = gan.generator_input_dim
@@ -153,6 +151,40 @@ def export_generator(
     archive.add_endpoint("sample", sample)
     for name, function in gan.serving_endpoints(images_of).items():
         archive.add_endpoint(name, function)
+    _write(archive, root, target)
+    return target
+
+
+def _target(
+    model: keras.Model,
+    path: str | os.PathLike,
+    version: int | None,
+    overwrite: bool,
+    allow_untrained: bool,
+) -> tuple[Path, Path]:
+    """The base directory and the version directory to write, after the shared checks."""
+    trained = (
+        model.g_optimizer is not None
+        and int(keras.ops.convert_to_numpy(model.g_optimizer.iterations)) > 0
+    )
+    if not trained and not allow_untrained:
+        raise ExportError(
+            "the generator has never been trained (no optimizer step): train it first, "
+            "or pass allow_untrained=True"
+        )
+    root = Path(path)
+    version = next_version(root) if version is None else int(version)
+    if version < 1:
+        raise ExportError(f"version must be a positive integer, got {version}")
+    target = root / str(version)
+    if target.exists() and not overwrite:
+        raise ExportError(f"{target} exists: choose another version or pass overwrite=True")
+    return root, target
+
+
+def _write(archive: keras.export.ExportArchive, root: Path, target: Path) -> None:
+    """Write ``archive`` to ``target`` atomically (a temporary folder, then renames)."""
+    version = target.name
     root.mkdir(parents=True, exist_ok=True)
     tmp = root / f".tmp-{version}-{os.getpid()}"
     if tmp.exists():
@@ -171,10 +203,63 @@ def export_generator(
         shutil.rmtree(old)
     else:
         os.replace(tmp, target)
+
+
+def _translate_functions(
+    generator: keras.Model, run: Callable[[tf.Tensor], tf.Tensor]
+) -> tuple[tf.types.experimental.Callable, ...]:
+    """The float and the uint8 ``images -> images`` signatures of ``run`` (on ``generator``)."""
+    shape = [None, *(int(d) for d in generator.inputs[0].shape[1:])]
+
+    def translate(images: tf.Tensor) -> dict[str, tf.Tensor]:
+        images = tf.ensure_shape(images, shape, name="check_images")
+        return {"images": tf.cast(run(images), tf.float32)}
+
+    def translate_uint8(images: tf.Tensor) -> dict[str, tf.Tensor]:
+        unit = tf.cast(images, tf.float32) / 127.5 - 1.0
+        return {"images": _to_uint8(translate(unit)["images"])}
+
+    return (
+        tf.function(translate, input_signature=[tf.TensorSpec(shape, tf.float32, name="images")]),
+        tf.function(
+            translate_uint8, input_signature=[tf.TensorSpec(shape, tf.uint8, name="images")]
+        ),
+    )
+
+
+def export_translator(
+    model: TranslationGAN,
+    path: str | os.PathLike,
+    *,
+    version: int | None = None,
+    overwrite: bool = False,
+    allow_untrained: bool = False,
+) -> Path:
+    """Write an image-to-image model's generator(s) as a SavedModel under ``path/<version>``.
+
+    Signatures as the module docstring lists; arguments, return value and
+    errors as :func:`export_generator`.
+    """
+    if not isinstance(model, TranslationGAN):
+        raise ExportError(f"expected a keras_gans image-to-image model, got {type(model).__name__}")
+    root, target = _target(model, path, version, overwrite, allow_untrained)
+    archive = keras.export.ExportArchive()
+    # The main direction through the model's own call (SRGAN clips there).
+    directions = {"": (model.generator, lambda x: model(x, training=False))}
+    if hasattr(model, "generator_ba"):
+        directions["_ba"] = (model.generator_ba, lambda x: model.generator_ba(x, training=False))
+    for suffix, (generator, run) in directions.items():
+        archive.track(generator)
+        floats, uint8 = _translate_functions(generator, run)
+        if not suffix:
+            archive.add_endpoint("serving_default", floats)
+        archive.add_endpoint(f"translate{suffix}", floats)
+        archive.add_endpoint(f"translate{suffix}_uint8", uint8)
+    _write(archive, root, target)
     return target
 
 
-def load_gan(source: str | os.PathLike) -> BaseGAN:
+def load_gan(source: str | os.PathLike) -> BaseGAN | TranslationGAN:
     """Load a keras_gans model from a ``.keras`` file or a run directory."""
     import keras_gans  # noqa: F401  (registers the classes)
     from keras_gans.callbacks import latest_checkpoint
@@ -195,7 +280,7 @@ def load_gan(source: str | os.PathLike) -> BaseGAN:
         model = keras.saving.load_model(source)
     except Exception as e:
         raise ExportError(f"cannot load {source}: {e}") from None
-    if not isinstance(model, BaseGAN):
+    if not isinstance(model, (BaseGAN, TranslationGAN)):
         raise ExportError(f"{source} holds a {type(model).__name__}, not a keras_gans model")
     return model
 

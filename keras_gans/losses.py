@@ -17,7 +17,10 @@ __all__ = [
     "gradient_penalty",
     "hinge_discriminator_loss",
     "hinge_generator_loss",
+    "l1_loss",
     "lazy_regularization",
+    "least_squares_discriminator_loss",
+    "least_squares_generator_loss",
     "minimax_discriminator_loss",
     "minimax_generator_loss",
     "mutual_information_loss",
@@ -118,6 +121,35 @@ def relativistic_generator_loss(real_logits: tf.Tensor, fake_logits: tf.Tensor) 
     ``real_logits`` act as constants.
     """
     return tf.reduce_mean(tf.nn.softplus(_f32(real_logits) - _f32(fake_logits)))
+
+
+def least_squares_discriminator_loss(real_scores: tf.Tensor, fake_scores: tf.Tensor) -> tf.Tensor:
+    """Least-squares discriminator loss (LSGAN; Mao et al. 2017, eq. 9 with a=0, b=1).
+
+    ``0.5 * (E[(D(x) - 1)^2] + E[D(G(z))^2])`` on raw scores (per PatchGAN patch,
+    averaged): the loss CycleGAN trains its discriminators with (Zhu et al.
+    2017, section 4; the 0.5 is their "divide the objective by 2 for D").
+    """
+    real_scores, fake_scores = _f32(real_scores), _f32(fake_scores)
+    return 0.5 * (
+        tf.reduce_mean(tf.square(real_scores - 1.0)) + tf.reduce_mean(tf.square(fake_scores))
+    )
+
+
+def least_squares_generator_loss(fake_scores: tf.Tensor) -> tf.Tensor:
+    """Least-squares generator loss (Mao et al. 2017, eq. 9 with c=1): ``E[(D(G(z)) - 1)^2]``."""
+    return tf.reduce_mean(tf.square(_f32(fake_scores) - 1.0))
+
+
+def l1_loss(outputs: tf.Tensor, targets: tf.Tensor) -> tf.Tensor:
+    """Mean absolute difference ``E|outputs - targets|`` over every pixel (or feature).
+
+    Pix2Pix's reconstruction term (Isola et al. 2017, eq. 3), CycleGAN's
+    cycle-consistency and identity terms (Zhu et al. 2017, eqs. 2 and 6) and
+    the pixel content loss of super-resolution (Wang et al. 2018, ESRGAN) are
+    each this, applied to their own pair of images.
+    """
+    return tf.reduce_mean(tf.abs(_f32(outputs) - _f32(targets)))
 
 
 def _input_gradient_sq_norms(

@@ -18,6 +18,8 @@ import keras
 from keras import layers
 
 SUPPORTED_SIZES: tuple[int, ...] = (8, 16, 28, 32, 64)
+# Further sizes of the image-to-image networks (which take any multiple of 4 from 8 to 256).
+TRANSLATION_SIZES: tuple[int, ...] = (128, 256)
 SUPPORTED_CHANNELS: tuple[int, ...] = (1, 3)
 CONDITIONING_MODES: tuple[str, ...] = ("projection", "concat")
 
@@ -367,3 +369,244 @@ def infogan_discriminator(
     )(q)
     cont_mean = layers.Dense(continuous_codes, dtype="float32", name="q_continuous")(q)
     return keras.Model(images, [logits, cat_logits, cont_mean], name=name)
+
+
+# --------------------------------------------------------------- image to image
+TRANSLATION_MIN_SIZE, TRANSLATION_MAX_SIZE = 8, 256
+
+
+def validate_translation_shape(image_shape: Sequence[int], multiple: int = 4) -> tuple[int, ...]:
+    """``image_shape`` as a tuple, or ``ValueError`` naming what image-to-image networks take.
+
+    Square images of 8 to 256 pixels whose side is a multiple of ``multiple``
+    (the generator's total downsampling), with 1 or 3 channels.
+    """
+    shape = tuple(int(d) for d in image_shape)
+    if (
+        len(shape) != 3
+        or shape[0] != shape[1]
+        or not TRANSLATION_MIN_SIZE <= shape[0] <= TRANSLATION_MAX_SIZE
+        or shape[0] % multiple
+        or shape[2] not in SUPPORTED_CHANNELS
+    ):
+        raise ValueError(
+            f"unsupported image shape {tuple(image_shape)}: the image-to-image networks take "
+            f"square images of {TRANSLATION_MIN_SIZE} to {TRANSLATION_MAX_SIZE} pixels, a "
+            f"multiple of {multiple}, with 1 or 3 channels, e.g. (32, 32, 3)"
+        )
+    return shape
+
+
+def _norm(kind: str, name: str) -> layers.Layer:
+    """Synchronized batch norm, or instance norm (group norm with one group per channel)."""
+    if kind == "batch":
+        return layers.BatchNormalization(synchronized=True, name=name)
+    if kind == "instance":
+        return layers.GroupNormalization(groups=-1, epsilon=1e-5, name=name)
+    raise ValueError(f"unknown normalisation {kind!r}: choose batch or instance")
+
+
+def unet_generator(
+    image_shape: Sequence[int],
+    out_channels: int | None = None,
+    *,
+    base_filters: int = 64,
+    dropout: float = 0.5,
+    seed: int | None = None,
+    name: str = "generator",
+) -> keras.Model:
+    """Pix2Pix's U-Net generator (Isola et al. 2017, appendix 6.1.1).
+
+    Encoder: stride-2 4x4 convolutions with batch norm (none on the first and
+    the innermost layer) and LeakyReLU(0.2), filters doubling from
+    ``base_filters`` up to 8x; it halves the image down to 1x1 for sides that
+    are powers of two (8 levels at 256), fewer where the side stops being even.
+    Decoder: stride-2 transposed convolutions with batch norm and ReLU, each
+    joined to its mirror encoder layer by a skip connection; ``dropout`` on
+    the three innermost decoder layers is the model's noise source (the paper
+    has no noise input). Images in [-1, 1], float32 ``tanh``.
+    """
+    shape = validate_translation_shape(image_shape, multiple=2)
+    out_channels = shape[2] if out_channels is None else int(out_channels)
+    depth, size = 0, shape[0]
+    while size % 2 == 0 and size > 1 and depth < 8:
+        size, depth = size // 2, depth + 1
+    inputs = keras.Input(shape, name="images")
+    x, skips = inputs, []
+    for i in range(depth):
+        filters = base_filters * min(2**i, 8)
+        x = layers.Conv2D(filters, 4, strides=2, padding="same", use_bias=False, name=f"down_{i}")(
+            x
+        )
+        if 0 < i < depth - 1:
+            x = _norm("batch", f"down_bn_{i}")(x)
+        x = layers.LeakyReLU(0.2, name=f"down_lrelu_{i}")(x)
+        skips.append(x)
+    for i in reversed(range(depth - 1)):
+        filters = base_filters * min(2**i, 8)
+        x = layers.Conv2DTranspose(
+            filters, 4, strides=2, padding="same", use_bias=False, name=f"up_{i}"
+        )(x)
+        x = _norm("batch", f"up_bn_{i}")(x)
+        if dropout and i >= depth - 4:
+            x = layers.Dropout(
+                dropout, seed=None if seed is None else seed + i, name=f"up_dropout_{i}"
+            )(x)
+        x = layers.ReLU(name=f"up_relu_{i}")(x)
+        x = layers.Concatenate(name=f"skip_{i}")([x, skips[i]])
+    x = layers.Conv2DTranspose(out_channels, 4, strides=2, padding="same", name="up_out")(x)
+    return keras.Model(inputs, _image_output(x, "translated"), name=name)
+
+
+def patch_discriminator(
+    image_shape: Sequence[int],
+    condition_channels: int = 0,
+    *,
+    base_filters: int = 64,
+    norm: str = "batch",
+    name: str = "discriminator",
+) -> keras.Model:
+    """PatchGAN discriminator (Isola et al. 2017, appendix 6.1.2): one logit per patch.
+
+    4x4 convolutions C64-C128-C256 with stride 2 (fewer for small images:
+    the side is halved at most down to about 1/8, never below 4 pixels), then
+    C512 with stride 1 and a 1-channel convolution: at 256x256 each output
+    scores a 70x70 patch. No norm on the first layer; ``norm`` ("batch" for
+    Pix2Pix, "instance" for CycleGAN) on the others; LeakyReLU(0.2).
+
+    With ``condition_channels`` > 0 it takes ``[condition, images]`` and
+    scores their channel-wise concatenation (Pix2Pix's conditional D).
+    """
+    shape = validate_translation_shape(image_shape, multiple=1)
+    strided = max(1, min(3, shape[0].bit_length() - 3))
+    images = keras.Input(shape, name="images")
+    inputs: list[keras.KerasTensor] | keras.KerasTensor = images
+    x = images
+    if condition_channels:
+        condition = keras.Input((*shape[:2], condition_channels), name="condition")
+        inputs = [condition, images]
+        x = layers.Concatenate(name="join_condition")([condition, images])
+    for i in range(strided + 1):
+        stride = 2 if i < strided else 1
+        x = layers.Conv2D(
+            base_filters * min(2**i, 8), 4, strides=stride, padding="same", name=f"conv_{i}"
+        )(x)
+        if i > 0:
+            x = _norm(norm, f"norm_{i}")(x)
+        x = layers.LeakyReLU(0.2, name=f"lrelu_{i}")(x)
+    x = layers.Conv2D(1, 4, padding="same", name="patch_logits")(x)
+    logits = layers.Activation("linear", dtype="float32", name="logits")(x)
+    return keras.Model(inputs, logits, name=name)
+
+
+def resnet_generator(
+    image_shape: Sequence[int],
+    out_channels: int | None = None,
+    *,
+    base_filters: int = 64,
+    blocks: int | None = None,
+    name: str = "generator",
+) -> keras.Model:
+    """CycleGAN's ResNet generator (Zhu et al. 2017, appendix 7.2; Johnson et al. 2016).
+
+    c7s1-64, d128, d256, ``blocks`` residual blocks of 256 filters (6 below
+    256x256, 9 at 256, as in the paper), u128, u64, c7s1-C with tanh; instance
+    norm and ReLU throughout (filters scale with ``base_filters``).
+    """
+    shape = validate_translation_shape(image_shape, multiple=4)
+    out_channels = shape[2] if out_channels is None else int(out_channels)
+    blocks = (9 if shape[0] >= 256 else 6) if blocks is None else int(blocks)
+    inputs = keras.Input(shape, name="images")
+    x = layers.Conv2D(base_filters, 7, padding="same", use_bias=False, name="c7s1")(inputs)
+    x = layers.ReLU(name="c7s1_relu")(_norm("instance", "c7s1_norm")(x))
+    for i in (1, 2):
+        x = layers.Conv2D(
+            base_filters * 2**i, 3, strides=2, padding="same", use_bias=False, name=f"down_{i}"
+        )(x)
+        x = layers.ReLU(name=f"down_relu_{i}")(_norm("instance", f"down_norm_{i}")(x))
+    for b in range(blocks):
+        y = layers.Conv2D(base_filters * 4, 3, padding="same", use_bias=False, name=f"res_{b}_a")(x)
+        y = layers.ReLU(name=f"res_{b}_relu")(_norm("instance", f"res_{b}_norm_a")(y))
+        y = layers.Conv2D(base_filters * 4, 3, padding="same", use_bias=False, name=f"res_{b}_b")(y)
+        x = layers.Add(name=f"res_{b}")([x, _norm("instance", f"res_{b}_norm_b")(y)])
+    for i in (1, 0):
+        x = layers.Conv2DTranspose(
+            base_filters * 2**i, 3, strides=2, padding="same", use_bias=False, name=f"up_{i}"
+        )(x)
+        x = layers.ReLU(name=f"up_relu_{i}")(_norm("instance", f"up_norm_{i}")(x))
+    x = layers.Conv2D(out_channels, 7, padding="same", name="c7s1_out")(x)
+    return keras.Model(inputs, _image_output(x, "translated"), name=name)
+
+
+@keras.saving.register_keras_serializable(package="keras_gans")
+class PixelShuffle(layers.Layer):
+    """Sub-pixel upsampling (Shi et al. 2016): depth to space by ``factor``."""
+
+    def __init__(self, factor: int = 2, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.factor = int(factor)
+
+    def call(self, x):
+        """Rearrange ``factor**2`` channel groups into a ``factor``-times larger image."""
+        return keras.ops.depth_to_space(x, self.factor)
+
+    def compute_output_shape(self, input_shape):
+        """Side times ``factor``, channels divided by ``factor**2``."""
+        n, h, w, c = input_shape
+        f = self.factor
+        return (n, None if h is None else h * f, None if w is None else w * f, c // (f * f))
+
+    def get_config(self) -> dict:
+        """The factor."""
+        return {**super().get_config(), "factor": self.factor}
+
+
+def superresolution_generator(
+    image_shape: Sequence[int],
+    scale: int = 4,
+    *,
+    base_filters: int = 64,
+    blocks: int = 8,
+    residual_scale: float = 0.2,
+    name: str = "generator",
+) -> keras.Model:
+    """Super-resolution generator: residual blocks, then sub-pixel upsampling.
+
+    SRGAN's layout (Ledig et al. 2017) without batch norm and with residual
+    scaling (``residual_scale``), as ESRGAN found better and steadier (Wang et
+    al. 2018): a 9x9 convolution, ``blocks`` residual blocks (3x3 conv,
+    LeakyReLU, 3x3 conv, scaled, skip), a skip over all of them, one 3x3
+    convolution and :class:`PixelShuffle` x2 per doubling, and a 9x9 convolution.
+    That last one starts at zero and is added to a bilinear upsampling of the
+    input, so the network starts as bilinear upsampling and learns the missing
+    detail. Its output is linear, as in EDSR and ESRGAN: a tanh output, pushed by
+    the pixel loss towards the background's -1, saturates within a few dozen
+    steps and stops learning; :class:`keras_gans.SRGAN` clips to [-1, 1] at
+    inference. ``image_shape`` is the high-resolution shape; the input is
+    ``image_shape[0] // scale`` pixels square.
+    """
+    if scale not in (2, 4, 8):
+        raise ValueError(f"scale must be 2, 4 or 8, got {scale!r}")
+    shape = validate_translation_shape(image_shape, multiple=scale)
+    inputs = keras.Input((shape[0] // scale, shape[1] // scale, shape[2]), name="low_resolution")
+    head = layers.Conv2D(base_filters, 9, padding="same", name="head")(inputs)
+    head = layers.LeakyReLU(0.2, name="head_lrelu")(head)
+    x = head
+    for b in range(blocks):
+        y = layers.Conv2D(base_filters, 3, padding="same", name=f"res_{b}_a")(x)
+        y = layers.LeakyReLU(0.2, name=f"res_{b}_lrelu")(y)
+        y = layers.Conv2D(base_filters, 3, padding="same", name=f"res_{b}_b")(y)
+        y = layers.Rescaling(residual_scale, name=f"res_{b}_scale")(y)
+        x = layers.Add(name=f"res_{b}")([x, y])
+    x = layers.Conv2D(base_filters, 3, padding="same", name="body_out")(x)
+    x = layers.Add(name="body_skip")([head, x])
+    for i in range(scale.bit_length() - 1):
+        x = layers.Conv2D(base_filters * 4, 3, padding="same", name=f"upsample_{i}")(x)
+        x = PixelShuffle(2, name=f"pixel_shuffle_{i}")(x)
+        x = layers.LeakyReLU(0.2, name=f"upsample_lrelu_{i}")(x)
+    detail = layers.Conv2D(shape[2], 9, padding="same", kernel_initializer="zeros", name="tail")(x)
+    coarse = layers.UpSampling2D(scale, interpolation="bilinear", name="bilinear")(inputs)
+    x = layers.Add(name="add_detail")([coarse, detail])
+    return keras.Model(
+        inputs, layers.Activation("linear", dtype="float32", name="high_resolution")(x), name=name
+    )

@@ -4,7 +4,8 @@ Run directory layout (``runs/<model>-<dataset>-<timestamp>`` by default)::
 
     config.json               the options of the run
     logs/                     TensorBoard: train/ (epoch scalars), steps/, samples/
-    samples/epoch_NNN.png     fixed-noise grids (and InfoGAN traversals)
+    samples/epoch_NNN.png     fixed-noise grids (and InfoGAN traversals); for image-to-image
+                              models, fixed inputs beside their outputs and targets
     checkpoints/epoch_NNN.keras   full state after NNN epochs (atomic; the newest two kept)
     checkpoints/epoch_NNN_step_SSSSSS.keras   the same, SSSSSS steps into the next epoch
     model.keras               the final model
@@ -37,9 +38,10 @@ from keras_gans.config import (
     PRECISION_POLICIES,
     ConfigError,
     TrainConfig,
+    is_translation,
     resume_conflicts,
 )
-from keras_gans.models import BaseGAN
+from keras_gans.models import BaseGAN, TranslationGAN
 
 __all__ = [
     "MODELS",
@@ -107,11 +109,23 @@ def resolve_diffaugment(policy: str | None, num_images: int | None) -> str | Non
 
 
 def build_model(
-    config: TrainConfig, image_shape: tuple[int, int, int], num_classes: int | None = None
-) -> BaseGAN:
-    """Create and compile the model a config asks for (``num_classes`` if conditional)."""
+    config: TrainConfig,
+    image_shape: tuple[int, int, int],
+    num_classes: int | None = None,
+    extras: dict[str, Any] | None = None,
+) -> BaseGAN | TranslationGAN:
+    """Create and compile the model a config asks for (``num_classes`` if conditional;
+    ``extras``: an image-to-image model's data-dependent arguments, e.g. target channels)."""
     cls = MODELS[config.model]
-    kwargs: dict[str, Any] = {
+    if is_translation(config.model):
+        kwargs: dict[str, Any] = {
+            "image_shape": image_shape,
+            "seed": config.seed,
+            **config.model_options(),
+            **(extras or {}),
+        }
+        return _compile(cls, kwargs, config)
+    kwargs = {
         "latent_dim": config.latent_dim,
         "image_shape": image_shape,
         "seed": config.seed,
@@ -124,6 +138,10 @@ def build_model(
         if num_classes is None:
             raise ConfigError("a conditional model needs the number of classes")
         kwargs.update(num_classes=num_classes, conditioning=config.conditioning)
+    return _compile(cls, kwargs, config)
+
+
+def _compile(cls: type, kwargs: dict[str, Any], config: TrainConfig) -> BaseGAN | TranslationGAN:
     try:
         model = cls(**kwargs)
     except ValueError as e:
@@ -242,6 +260,7 @@ class _Data:
     num_classes: int | None
     image_shape: tuple[int, int, int]
     steps_per_epoch: int
+    extras: dict[str, Any] = dataclasses.field(default_factory=dict)
 
 
 class _Run:
@@ -302,6 +321,8 @@ class _Run:
         keras.config.set_dtype_policy(PRECISION_POLICIES[config.mixed_precision])
 
     def _load_data(self) -> _Data:
+        if is_translation(self.config.model):
+            return self._load_pairs()
         config = self.config
         source = {"split": config.split, "data_dir": config.data_dir}
         info = data.describe_source(config.dataset, **source)
@@ -335,6 +356,42 @@ class _Run:
         shape = tuple(int(d) for d in image_spec.shape[1:])
         return _Data(make, info, num_classes, shape, steps_per_epoch)
 
+    def _load_pairs(self) -> _Data:
+        """Image pairs for Pix2Pix (paired), CycleGAN (unpaired) or SRGAN (made from images)."""
+        config = self.config
+        common = dict(
+            image_size=config.image_size,
+            channels=config.channels,
+            batch_size=config.batch_size,
+            shuffle=True,
+            seed=config.seed,
+        )
+
+        def make() -> tf.data.Dataset:
+            if config.model == "pix2pix":
+                return data.load_paired(config.dataset, reverse=config.reverse, **common)
+            if config.model == "cyclegan":
+                return data.load_unpaired(config.dataset, data_dir=config.data_dir, **common)
+            images = data.load_dataset(
+                config.dataset, split=config.split, data_dir=config.data_dir, **common
+            )
+            return data.superresolution_pairs(images, config.scale)
+
+        dataset = make()
+        source, target = (tuple(int(d) for d in spec.shape[1:]) for spec in dataset.element_spec)
+        steps_per_epoch = _count_batches(dataset)
+        if steps_per_epoch < 1:
+            raise ConfigError("the data set yields no full batch: lower --batch-size")
+        extras = {
+            "pix2pix": {"target_channels": target[2]},
+            "cyclegan": {"channels_b": target[2]},
+            "srgan": {},
+        }[config.model]
+        shape = target if config.model == "srgan" else source
+        name = Path(config.dataset).name if Path(config.dataset).exists() else config.dataset
+        info = data.DatasetInfo("pairs", name.replace("/", "_"), None, shape, False)
+        return _Data(make, info, None, shape, steps_per_epoch, extras)
+
     def _restore_or_build(self) -> tuple[cb.Position, BaseGAN]:
         checkpoint_dir = self.run_dir / "checkpoints"
         with self.strategy.scope():
@@ -350,7 +407,9 @@ class _Run:
                 return position, model
             if self.config.resume:
                 print(f"no checkpoint in {checkpoint_dir}: starting from epoch 0")
-            model = build_model(self.config, self.data.image_shape, self.data.num_classes)
+            model = build_model(
+                self.config, self.data.image_shape, self.data.num_classes, self.data.extras
+            )
             return cb.Position(0, 0), model
 
     def _callbacks(self) -> list[keras.callbacks.Callback]:
@@ -370,7 +429,7 @@ class _Run:
                     real_labels=reference_labels if config.conditional else None,
                 )
             )
-        if config.diagnostics:
+        if config.diagnostics and not is_translation(config.model):
             real = next(iter(self.data.make().unbatch().batch(64).take(1)))
             real, labels = real if config.conditional else (real, None)
             labels = None if labels is None else labels.numpy()
@@ -382,16 +441,24 @@ class _Run:
             self.guard,
             cb.TensorBoard(log_dir=str(log_dir), update_freq="epoch"),
             cb.StepScalars(log_dir / "steps", every=config.log_every),
-            cb.SampleGrid(
-                out_dir / "samples",
-                log_dir / "samples",
-                num_images=config.num_samples,
-                seed=config.seed if config.seed is not None else 1234,
-            ),
+            self._sample_grid(out_dir / "samples", log_dir / "samples"),
             self.checkpoint,
             cb.RunSummary(log_dir, _hparams(config), self.run_dir.name),
             *self.extra,
         ]
+
+    def _sample_grid(self, sample_dir: Path, log_dir: Path) -> keras.callbacks.Callback:
+        config = self.config
+        if is_translation(config.model):
+            rows = max(1, min(8, config.num_samples // 3))
+            pairs = self.data.make().unbatch().batch(rows).take(1).get_single_element()
+            return cb.TranslationGrid(sample_dir, log_dir, pairs=tuple(p.numpy() for p in pairs))
+        return cb.SampleGrid(
+            sample_dir,
+            log_dir,
+            num_images=config.num_samples,
+            seed=config.seed if config.seed is not None else 1234,
+        )
 
     def _fit(self, position: cb.Position, verbose: int) -> None:
         """Train from ``position`` on one endless pipeline, skipped forward on resume:
@@ -461,7 +528,7 @@ class _Run:
                     if restored is None:
                         position = cb.Position(0, 0)
                         self.model = build_model(
-                            config, self.data.image_shape, self.data.num_classes
+                            config, self.data.image_shape, self.data.num_classes, self.data.extras
                         )
                     else:
                         position, self.model, _ = restored

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import gc
 import os
+import subprocess
+import sys
+from pathlib import Path
 
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -40,6 +43,26 @@ def make_model(name: str, image_shape=(28, 28, 1), **kwargs) -> keras_gans.BaseG
 def random_images(n: int = 16, shape=(28, 28, 1), seed: int = 0) -> np.ndarray:
     """Uniform noise images in [-1, 1]."""
     return np.random.default_rng(seed).uniform(-1, 1, (n, *shape)).astype("float32")
+
+
+def run_tensorflow_only(script: str, argv: list[str], cwd) -> subprocess.CompletedProcess:
+    """Run ``script`` (Python source) with ``argv`` in a fresh process; fails on a non-zero exit.
+
+    The exported-model checks use it: the new process imports TensorFlow only.
+    """
+    path = Path(cwd) / "check.py"
+    path.write_text(script)
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "CUDA_VISIBLE_DEVICES": ""}
+    result = subprocess.run(
+        [sys.executable, str(path), *argv],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        env=env,
+        cwd=cwd,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result
 
 
 def trainable_values(model: keras.Model) -> list[np.ndarray]:

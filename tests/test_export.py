@@ -10,7 +10,7 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
-from conftest import make_model, random_images
+from conftest import make_model, random_images, run_tensorflow_only
 
 from keras_gans.cli.export import main
 from keras_gans.export import ExportError, export_generator
@@ -128,18 +128,7 @@ def test_signatures_in_a_tensorflow_only_process(tmp_path):
         argv += [str(target), str(tmp_path / f"{name}_z.npy"), str(tmp_path / f"{name}.npz")]
     for i, version in enumerate(SHIPPED):
         argv += [str(version), "-", str(tmp_path / f"shipped{i}.npz")]
-    script = tmp_path / "check.py"
-    script.write_text(CHECK_SCRIPT)
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "CUDA_VISIBLE_DEVICES": ""}
-    result = subprocess.run(
-        [sys.executable, str(script), *argv],
-        capture_output=True,
-        text=True,
-        timeout=180,
-        env=env,
-        cwd=tmp_path,
-    )
-    assert result.returncode == 0, result.stderr
+    result = run_tensorflow_only(CHECK_SCRIPT, argv, tmp_path)
     lines = [json.loads(line) for line in result.stdout.strip().splitlines() if line[:1] == "{"]
     reports, shipped = lines[:5], lines[5:]
     assert len(shipped) == len(SHIPPED)

@@ -227,3 +227,23 @@ def test_lazy_regularization_runs_every_k_steps_scaled_by_k():
     assert values == [8.0, 0.0, 0.0, 0.0, 8.0, 0.0, 0.0, 0.0, 8.0]
     # Every step: the value itself, unscaled.
     assert float(losses.lazy_regularization({"r1": penalty}, tf.constant(3), 1)["r1"]) == 2.0
+
+
+def test_least_squares_losses():
+    real, fake = tf.constant([[1.5], [0.0]]), tf.constant([[0.5], [-1.0]])
+    # D: 0.5 * (mean((0.5^2, 1^2)) + mean((0.5^2, 1^2))) = 0.5 * (0.625 + 0.625)
+    assert float(losses.least_squares_discriminator_loss(real, fake)) == pytest.approx(0.625)
+    # G: mean((0.5 - 1)^2, (-1 - 1)^2) = (0.25 + 4) / 2
+    assert float(losses.least_squares_generator_loss(fake)) == pytest.approx(2.125)
+    # Minimised where D says 1 on real, 0 on fake, and the fakes reach 1.
+    assert float(losses.least_squares_discriminator_loss(tf.ones(3), tf.zeros(3))) == 0.0
+    assert float(losses.least_squares_generator_loss(tf.ones(3))) == 0.0
+
+
+def test_l1_loss_on_known_images():
+    a = tf.constant([[[[0.0], [1.0]], [[-1.0], [0.5]]]])  # one 2x2 image
+    b = tf.constant([[[[0.5], [1.0]], [[1.0], [0.0]]]])
+    # |0-0.5| + 0 + |-1-1| + |0.5-0| = 3.0 over 4 pixels
+    assert float(losses.l1_loss(a, b)) == pytest.approx(0.75)
+    assert float(losses.l1_loss(a, a)) == 0.0
+    assert losses.l1_loss(tf.cast(a, tf.bfloat16), b).dtype == tf.float32

@@ -170,7 +170,10 @@ def test_command_line_records_and_applies_the_objective(tmp_path):
         (["--r1=-1"], "--r1 must be a non-negative number, got -1.0"),
         (["--reg-interval", "0"], "--reg-interval must be a positive integer, got 0"),
         (["--r2", "x"], "--r2: not a number: 'x'"),
-        (["--model", "wgan-gp", "--loss", "hinge"], "--loss is for gan, dcgan, not wgan-gp"),
+        (
+            ["--model", "wgan-gp", "--loss", "hinge"],
+            "--loss is for gan, dcgan, pix2pix, srgan, not wgan-gp",
+        ),
         (["--model", "infogan", "--r1", "1"], "--r1 is for gan, dcgan, not infogan"),
     ],
 )

@@ -32,6 +32,13 @@ def _cache_path(dataset: str, shape: tuple[int, ...]) -> Path:
     return root / "classifiers" / f"{name}-{shape[0]}x{shape[1]}x{shape[2]}.keras"
 
 
+TRANSLATOR = (
+    "evaluate scores models that draw images from noise; an image-to-image model's "
+    "outputs are scored against their targets with model.evaluate(pairs) (L1, PSNR, SSIM) "
+    "or benchmarks/image_to_image.py"
+)
+
+
 class _SavedModelSampler:
     """Samples from an exported SavedModel's ``sample`` signature."""
 
@@ -40,7 +47,10 @@ class _SavedModelSampler:
 
         versions = sorted((int(p.name), p) for p in path.glob("*") if p.name.isdigit())
         directory = path if (path / "saved_model.pb").exists() else versions[-1][1]
-        self.signature = tf.saved_model.load(str(directory)).signatures["sample"]
+        signatures = tf.saved_model.load(str(directory)).signatures
+        if "sample" not in signatures:
+            raise ValueError(f"{directory} has no sample signature: {TRANSLATOR}")
+        self.signature = signatures["sample"]
 
     def images(self, n: int, seed: int) -> np.ndarray:
         import tensorflow as tf
@@ -81,6 +91,8 @@ def main(argv: list[str] | None = None) -> int:
             shape = sampler.images(1, 0).shape[1:]
         else:
             gan, sampler = load_gan(source), None
+            if getattr(gan, "is_translation", False):
+                raise ValueError(f"{source} holds a {type(gan).__name__}: {TRANSLATOR}")
             shape = gan.image_shape
         info = data.describe_source(args.dataset, split=args.split, data_dir=args.data_dir)
         images, labels = data.load_arrays(

@@ -151,6 +151,11 @@ def main(argv: list[str] | None = None) -> int:
     from keras_gans.images import image_grid, save_png
 
     loaded = tf.saved_model.load(str(directory))
+    if "sample" not in loaded.signatures and "translate" in loaded.signatures:
+        parser.error(
+            f"{directory} is an image-to-image model: it has no samples to draw; call its "
+            "translate (or translate_uint8) signature on a batch of images"
+        )
     try:
         images, columns = _images(args, loaded, directory)
     except ValueError as e:

@@ -17,7 +17,8 @@ from keras_gans.data import DataError
 from keras_gans.export import ExportError
 
 DESCRIPTION = (
-    "Train a GAN (GAN, DCGAN, InfoGAN, WGAN-GP) with Keras and watch it in TensorBoard. "
+    "Train a GAN (GAN, DCGAN, InfoGAN, WGAN-GP; image to image: Pix2Pix, CycleGAN, SRGAN) "
+    "with Keras and watch it in TensorBoard. "
     "Defaults: DCGAN on the embedded handwritten digits."
 )
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
 
@@ -10,7 +9,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from keras_gans import augment, autodiff, data, distribute, networks
+from keras_gans import augment, data, distribute, networks
 from keras_gans.ema import GeneratorEMA
 from keras_gans.models.compiling import CompileMixin
 from keras_gans.models.generation import GenerationMixin
@@ -99,6 +98,18 @@ class BaseGAN(CompileMixin, GenerationMixin, keras.Model):
         self._gan_compile_config: dict[str, Any] | None = None
 
     # ----------------------------------------------------------------- networks
+    def build_networks(self) -> None:
+        """Create the variables of both networks and of the EMA generator."""
+        labels = tf.zeros((1,), tf.int32) if self.conditional else None
+        for generator in (self.generator, self.ema_generator):
+            if generator is not None and not generator.built:
+                z = tf.zeros((1, self.generator_input_dim))
+                generator(z if labels is None else [z, labels], training=False)
+        if self.ema is not None and not self.built:
+            self.ema.reset()
+        if not self.discriminator.built:
+            self.discriminator_output(tf.zeros((1, *self.image_shape)), labels, training=False)
+
     @property
     def conditional(self) -> bool:
         """Whether the model is class-conditional (``num_classes`` set)."""
@@ -188,20 +199,6 @@ class BaseGAN(CompileMixin, GenerationMixin, keras.Model):
         """``(images, labels)`` of a batch (:func:`keras_gans.data.unpack_batch`)."""
         return data.unpack_batch(batch, with_labels=self.conditional)
 
-    def _apply(
-        self, optimizer: keras.optimizers.Optimizer, network: keras.Model, loss_fn: LossFn, prune
-    ) -> dict[str, tf.Tensor]:
-        variables = network.trainable_variables
-        with tf.GradientTape() as tape:
-            loss, terms = loss_fn()
-            # Gradients are summed over replicas: divide to keep the global-batch mean.
-            replicas = tf.distribute.get_strategy().num_replicas_in_sync
-            scaled = optimizer.scale_loss(loss / replicas if replicas > 1 else loss)
-        with autodiff.skip_zero_curvature() if prune else contextlib.nullcontext():
-            grads = tape.gradient(scaled, variables)
-        optimizer.apply_gradients(zip(grads, variables))
-        return terms
-
     def update_discriminator(
         self, loss_fn: LossFn, *, second_order: bool = False
     ) -> dict[str, tf.Tensor]:
@@ -212,11 +209,13 @@ class BaseGAN(CompileMixin, GenerationMixin, keras.Model):
         is off. Returns the logged terms.
         """
         prune = second_order and self.prune_zero_curvature
-        return self._apply(self.d_optimizer, self.discriminator, loss_fn, prune)
+        return self.apply_update(
+            self.d_optimizer, self.discriminator.trainable_variables, loss_fn, prune
+        )
 
     def update_generator(self, loss_fn: LossFn) -> dict[str, tf.Tensor]:
         """One step of the generator optimizer, then of the EMA generator if any."""
-        terms = self._apply(self.g_optimizer, self.generator, loss_fn, prune=False)
+        terms = self.apply_update(self.g_optimizer, self.generator.trainable_variables, loss_fn)
         if self.ema is not None:
             self.ema.update(self.g_optimizer.iterations)
         return terms

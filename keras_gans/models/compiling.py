@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Callable
 from typing import Any
 
 import keras
 import tensorflow as tf
 
-from keras_gans import distribute
+from keras_gans import autodiff, distribute
 
 
 class CompileMixin:
-    """``build`` and ``compile`` for :class:`~keras_gans.models.BaseGAN`: two optimizers.
+    """``build``, ``compile`` and one update step for the package's models: two optimizers.
 
     Every variable (both networks, the EMA generator, both optimizers) is created
     up front, because ``fit`` never builds a GAN wrapper by itself and saving,
@@ -20,36 +22,64 @@ class CompileMixin:
     """
 
     def build(self, input_shape: Any = None) -> None:
-        """Create the variables of both networks, and of both optimizers once compiled.
+        """Create the variables of every network, and of both optimizers once compiled.
 
         ``fit`` never builds a GAN wrapper by itself; saving, restoring and
         distribution strategies need every variable to exist up front.
         """
-        labels = tf.zeros((1,), tf.int32) if self.conditional else None
-        for generator in (self.generator, self.ema_generator):
-            if generator is not None and not generator.built:
-                z = tf.zeros((1, self.generator_input_dim))
-                generator(z if labels is None else [z, labels], training=False)
-        if self.ema is not None and not self.built:
-            self.ema.reset()
-        if not self.discriminator.built:
-            self.discriminator_output(tf.zeros((1, *self.image_shape)), labels, training=False)
+        self.build_networks()
         self.built = True
-        for optimizer, network in (
-            (self.g_optimizer, self.generator),
-            (self.d_optimizer, self.discriminator),
+        for optimizer, variables in (
+            (self.g_optimizer, self.generator_variables),
+            (self.d_optimizer, self.discriminator_variables),
         ):
             if optimizer is not None and not optimizer.built:
-                optimizer.build(network.trainable_variables)
+                optimizer.build(variables)
+
+    def build_networks(self) -> None:
+        """Create every network's variables (a model's own; functional networks already are)."""
+
+    @property
+    def generator_variables(self) -> list:
+        """The variables ``g_optimizer`` trains."""
+        return self.generator.trainable_variables
+
+    @property
+    def discriminator_variables(self) -> list:
+        """The variables ``d_optimizer`` trains."""
+        return self.discriminator.trainable_variables
 
     def get_build_config(self) -> dict[str, Any] | None:
         """Tell ``load_model`` to call :meth:`build` before restoring the weights."""
-        return {"input_shape": (None, self.generator_input_dim)} if self.built else None
+        return {"built": True} if self.built else None
 
     def build_from_config(self, config: dict[str, Any]) -> None:
         """Rebuild the networks on load (see :meth:`get_build_config`)."""
         if config:
             self.build()
+
+    def apply_update(
+        self,
+        optimizer: keras.optimizers.Optimizer,
+        variables: list,
+        loss_fn: Callable[[], tuple[tf.Tensor, dict[str, tf.Tensor]]],
+        prune: bool = False,
+    ) -> dict[str, tf.Tensor]:
+        """One step of ``optimizer`` on ``variables`` down ``loss_fn() -> (loss, logged terms)``.
+
+        The loss is divided by the number of replicas (gradients are summed over
+        them, so this keeps the global-batch mean) and loss-scaled under
+        mixed_float16. ``prune``: skip the all-zero second-derivative pass of a
+        loss that holds a gradient (:mod:`keras_gans.autodiff`). Returns the terms.
+        """
+        with tf.GradientTape() as tape:
+            loss, terms = loss_fn()
+            replicas = tf.distribute.get_strategy().num_replicas_in_sync
+            scaled = optimizer.scale_loss(loss / replicas if replicas > 1 else loss)
+        with autodiff.skip_zero_curvature() if prune else contextlib.nullcontext():
+            grads = tape.gradient(scaled, variables)
+        optimizer.apply_gradients(zip(grads, variables))
+        return terms
 
     def compile(
         self,

@@ -14,7 +14,34 @@ from keras_gans import distribute
 _SEED_STATE_KEY = "seed_generator_state"
 
 
-class GenerationMixin:
+class SeedStateMixin:
+    """Saves and restores the state of every seed generator in a model (its own, dropout's...).
+
+    Keras does not save seed generator states, so without this a reloaded model
+    would draw other noise and other dropout masks than the saved one would have.
+    """
+
+    def _all_seed_generators(self) -> list[keras.random.SeedGenerator]:
+        """The model's and every sublayer's seed generators (dropout...), in a fixed order."""
+        generators = []
+        for layer in self._flatten_layers(include_self=True):
+            generators.extend(getattr(layer, "_seed_generators", []))
+        return generators
+
+    def save_own_variables(self, store: Any) -> None:
+        """Save every seed generator's state (Keras does not), so a reload draws the same noise."""
+        for i, generator in enumerate(self._all_seed_generators()):
+            store[f"{_SEED_STATE_KEY}_{i}"] = keras.ops.convert_to_numpy(generator.state)
+
+    def load_own_variables(self, store: Any) -> None:
+        """Restore the seed generator states saved by :meth:`save_own_variables`."""
+        keys = set(store.keys())
+        for i, generator in enumerate(self._all_seed_generators()):
+            if f"{_SEED_STATE_KEY}_{i}" in keys:
+                generator.state.assign(np.asarray(store[f"{_SEED_STATE_KEY}_{i}"]))
+
+
+class GenerationMixin(SeedStateMixin):
     """What the generator is fed and what comes out, for :class:`~keras_gans.models.BaseGAN`.
 
     Draws come from the model's ``seed_generator`` (saved with the model, like
@@ -77,25 +104,6 @@ class GenerationMixin:
     def serving_endpoints(self, images_of: Callable[[Any], tf.Tensor]) -> dict[str, Any]:
         """Extra SavedModel signatures of this kind of model (``images_of`` runs the generator)."""
         return {}
-
-    def _all_seed_generators(self) -> list[keras.random.SeedGenerator]:
-        """The model's and every sublayer's seed generators (dropout...), in a fixed order."""
-        generators = []
-        for layer in self._flatten_layers(include_self=True):
-            generators.extend(getattr(layer, "_seed_generators", []))
-        return generators
-
-    def save_own_variables(self, store: Any) -> None:
-        """Save every seed generator's state (Keras does not), so a reload draws the same noise."""
-        for i, generator in enumerate(self._all_seed_generators()):
-            store[f"{_SEED_STATE_KEY}_{i}"] = keras.ops.convert_to_numpy(generator.state)
-
-    def load_own_variables(self, store: Any) -> None:
-        """Restore the seed generator states saved by :meth:`save_own_variables`."""
-        keys = set(store.keys())
-        for i, generator in enumerate(self._all_seed_generators()):
-            if f"{_SEED_STATE_KEY}_{i}" in keys:
-                generator.state.assign(np.asarray(store[f"{_SEED_STATE_KEY}_{i}"]))
 
     @property
     def inference_generator(self) -> keras.Model:
