@@ -51,6 +51,8 @@ def test_one_mirrored_step_equals_one_single_device_step():
         "wgan_gp",
         "conditional_wgan_gp",
         "relativistic_r1_r2_dcgan",
+        "pix2pix",
+        "srgan",
     ]
     for r in rows:
         assert r["replicas"] == 2 and r["jit"] is False  # "auto" resolves to off under a strategy

@@ -39,7 +39,25 @@ def build(name):
         return keras_gans.DCGAN(
             adversarial_loss="relativistic", r1_gamma=1.0, r2_gamma=1.0, **kwargs
         )
+    if name == "pix2pix":  # no dropout, as for "gan"; batch norm is synchronized
+        return keras_gans.Pix2Pix(
+            networks.unet_generator(SHAPE, base_filters=4, dropout=0),
+            networks.patch_discriminator(SHAPE, condition_channels=1, base_filters=4),
+            image_shape=SHAPE,
+            seed=0,
+        )
+    if name == "srgan":
+        return keras_gans.SRGAN(image_shape=SHAPE, scale=2, base_filters=4, blocks=1, seed=0)
     return {"dcgan": keras_gans.DCGAN, "infogan": keras_gans.InfoGAN}[name](**kwargs)
+
+
+def optimizers(name):
+    """Compile arguments: SGD for SRGAN, whose network has no batch norm, so that its one
+    step moves the weights in proportion to the gradient (Adam's first step is +-lr
+    whatever the gradient's scale, which would hide a wrong replica scaling)."""
+    if name != "srgan":
+        return {}
+    return {"g_optimizer": keras.optimizers.SGD(0.5), "d_optimizer": keras.optimizers.SGD(0.5)}
 
 
 def main(names):
@@ -47,15 +65,17 @@ def main(names):
     strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
     for name in names:
         single = build(name)
-        single.compile()
+        single.compile(**optimizers(name))
         with strategy.scope():
             mirrored = build(name)
-            mirrored.compile()
+            mirrored.compile(**optimizers(name))
         mirrored.generator.set_weights(single.generator.get_weights())
         mirrored.discriminator.set_weights(single.discriminator.get_weights())
         initial = [np.array(w) for w in single.generator.get_weights()]
         labels = np.arange(16, dtype=np.int32) % 3
         inputs = (x, labels) if name.startswith("conditional") else x
+        if name in ("pix2pix", "srgan"):  # (source, target) pairs
+            inputs = (-x, x) if name == "pix2pix" else (x[:, ::2, ::2], x)
         ds = tf.data.Dataset.from_tensor_slices(inputs).batch(16)
         h1 = single.fit(ds, epochs=1, verbose=0, shuffle=False).history
         h2 = mirrored.fit(ds, epochs=1, verbose=0, shuffle=False).history
@@ -97,5 +117,7 @@ if __name__ == "__main__":
             "wgan_gp",
             "conditional_wgan_gp",
             "relativistic_r1_r2_dcgan",
+            "pix2pix",
+            "srgan",
         ]
     )
