@@ -56,7 +56,6 @@ NOISE_ONLY = (
     "conditional",
     "spectral_norm",
     "eval_every",
-    "ema_decay",
     "diffaugment",
 )
 
@@ -129,10 +128,10 @@ def diffaugment_policy(value: str | None) -> str | None:
     return value
 
 
-def ema_decay(value: Any) -> float | None:
-    """An EMA decay in (0, 1); 0 or None turns the EMA off."""
-    if value is None:
-        return None
+def ema_decay(value: Any) -> float | str | None:
+    """``"auto"`` or an EMA decay in (0, 1); 0 or None turns the EMA off."""
+    if value is None or value == "auto":
+        return value
     value = FLOAT(value)
     if not 0 <= value < 1:
         raise argparse.ArgumentTypeError(f"must be in [0, 1), got {value}")
@@ -224,12 +223,14 @@ class TrainConfig:
     )
     mixed_precision: str = option("off", "mixed precision policy", choices=list(PRECISION_POLICIES))
     resume: bool = option(False, "continue the run in --run-dir from its last checkpoint")
-    ema_decay: float | None = option(
-        0.999,
-        "exponential moving average of the generator with this decay (with warm-up); "
-        "samples, evaluation and exports use it; 0 turns it off",
+    ema_decay: float | str | None = option(
+        "auto",
+        "exponential moving average of the generator(s) with this decay (with warm-up); "
+        "samples, evaluation and exports use it; 0 turns it off; auto = 0.999, off for "
+        "image-to-image models (their papers)",
         _HEALTH,
         type=ema_decay,
+        metavar="DECAY|auto",
     )
     checkpoint_every: int | str = option(
         "auto",
@@ -440,12 +441,6 @@ class TrainConfig:
                 if getattr(self, name) != _default(f):
                     flag = "--" + name.replace("_", "-")
                     raise ConfigError(f"{flag} is not for {self.model} (an image-to-image model)")
-            if self.strategy != "default" and self.model == "cyclegan":
-                raise ConfigError(
-                    f"--strategy {self.strategy}: cyclegan does not run under a tf.distribute "
-                    "strategy yet (its history pools are written inside the step); train on "
-                    "one device"
-                )
         elif self.image_size in TRANSLATION_SIZES:
             sizes = ", ".join(str(s) for s in networks.SUPPORTED_SIZES)
             raise ConfigError(

@@ -245,9 +245,11 @@ def export_translator(
     root, target = _target(model, path, version, overwrite, allow_untrained)
     archive = keras.export.ExportArchive()
     # The main direction through the model's own call (SRGAN clips there).
-    directions = {"": (model.generator, lambda x: model(x, training=False))}
+    # The moving averages when the model has them (inference_network).
+    directions = {"": (model.inference_network(), lambda x: model(x, training=False))}
     if hasattr(model, "generator_ba"):
-        directions["_ba"] = (model.generator_ba, lambda x: model.generator_ba(x, training=False))
+        back = model.inference_network("generator_ba")
+        directions["_ba"] = (back, lambda x: back(x, training=False))
     for suffix, (generator, run) in directions.items():
         archive.track(generator)
         floats, uint8 = _translate_functions(generator, run)

@@ -108,6 +108,14 @@ def resolve_diffaugment(policy: str | None, num_images: int | None) -> str | Non
     return None if policy in (None, "none") else policy
 
 
+def resolve_ema_decay(decay: float | str | None, model: str) -> float | None:
+    """The EMA decay to train with: ``"auto"`` is 0.999 for the noise-to-image models and
+    none for the image-to-image ones (their papers train without); 0 is none."""
+    if decay == "auto":
+        return None if is_translation(model) else 0.999
+    return decay or None
+
+
 def build_model(
     config: TrainConfig,
     image_shape: tuple[int, int, int],
@@ -121,6 +129,7 @@ def build_model(
         kwargs: dict[str, Any] = {
             "image_shape": image_shape,
             "seed": config.seed,
+            "ema_decay": resolve_ema_decay(config.ema_decay, config.model),
             **config.model_options(),
             **(extras or {}),
         }
@@ -129,7 +138,7 @@ def build_model(
         "latent_dim": config.latent_dim,
         "image_shape": image_shape,
         "seed": config.seed,
-        "ema_decay": config.ema_decay or None,
+        "ema_decay": resolve_ema_decay(config.ema_decay, config.model),
         "spectral_norm": config.spectral_norm,
         "diffaugment": resolve_diffaugment(config.diffaugment, None),
         **config.model_options(),

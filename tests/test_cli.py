@@ -210,6 +210,27 @@ def test_config_defaults_agree_with_the_models_own(model_name):
         assert list(given) == list(expected) if isinstance(given, list) else given == expected
 
 
+@pytest.mark.parametrize(
+    "model,given,expected",
+    [
+        ("dcgan", "auto", 0.999),
+        ("pix2pix", "auto", None),
+        ("dcgan", 0.0, None),
+        ("srgan", 0.9, 0.9),
+    ],
+)
+def test_ema_decay_auto_is_on_for_noise_models_and_off_for_translators(model, given, expected):
+    from keras_gans import training
+
+    config = training.TrainConfig(model=model, ema_decay=given)
+    config.validate()
+    shape = (16, 16, 1)
+    built = training.build_model(
+        config, shape, extras={"target_channels": 1} if model == "pix2pix" else None
+    )
+    assert built.ema_decay == expected
+
+
 def test_conditional_needs_labels_and_a_conditional_model(tmp_path, capsys):
     from PIL import Image
 

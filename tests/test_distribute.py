@@ -53,6 +53,7 @@ def test_one_mirrored_step_equals_one_single_device_step():
         "relativistic_r1_r2_dcgan",
         "pix2pix",
         "srgan",
+        "cyclegan",
     ]
     for r in rows:
         assert r["replicas"] == 2 and r["jit"] is False  # "auto" resolves to off under a strategy

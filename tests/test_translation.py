@@ -224,6 +224,44 @@ def test_save_load_and_continued_training_are_identical(trained, tmp_path, name)
         np.testing.assert_array_equal(model.pool_b.images.numpy(), loaded.pool_b.images.numpy())
 
 
+def test_moving_averages_follow_every_generator_and_translate(tmp_path):
+    model = _model("cyclegan", ema_decay=0.5)
+    model.compile(g_optimizer=keras.optimizers.SGD(0.1), d_optimizer="sgd", run_eagerly=True)
+    names = model.generator_names
+    before = {n: [w.numpy() for w in getattr(model, n).trainable_weights] for n in names}
+    for n in names:  # the averages start at the generators' weights
+        for w, e in zip(getattr(model, n).weights, getattr(model, f"ema_{n}").weights):
+            np.testing.assert_array_equal(w.numpy(), e.numpy())
+    model.fit(_dataset("cyclegan", n=4), verbose=0)
+    decay = min(0.5, 2 / 11)  # the warm-up at generator step 1
+    for n in names:
+        after = getattr(model, n).trainable_weights
+        averaged = getattr(model, f"ema_{n}").trainable_weights
+        assert any(not np.array_equal(b, a.numpy()) for b, a in zip(before[n], after))
+        for b, a, e in zip(before[n], after, averaged):
+            np.testing.assert_allclose(e.numpy(), decay * b + (1 - decay) * a.numpy(), atol=1e-6)
+    x = _pairs(2)[0]
+    np.testing.assert_array_equal(model(x).numpy(), model.ema_generator(x).numpy())
+    np.testing.assert_array_equal(model.translate_back(x), model.ema_generator_ba(x).numpy())
+    assert not np.array_equal(model(x).numpy(), model.generator(x).numpy())
+    model.save(tmp_path / "ema.keras")
+    loaded = keras.saving.load_model(tmp_path / "ema.keras")
+    assert loaded.ema_decay == 0.5
+    np.testing.assert_array_equal(loaded(x).numpy(), model(x).numpy())
+    served = tf.saved_model.load(str(export_generator(model, tmp_path / "export")))
+    for signature, network in [
+        ("translate", "ema_generator"),
+        ("translate_ba", "ema_generator_ba"),
+    ]:
+        np.testing.assert_allclose(
+            served.signatures[signature](images=tf.constant(x))["images"].numpy(),
+            getattr(model, network)(x).numpy(),
+            atol=1e-5,
+        )
+    loaded.use_ema = False
+    np.testing.assert_array_equal(loaded(x).numpy(), model.generator(x).numpy())
+
+
 def test_bad_options_name_themselves():
     with pytest.raises(ValueError, match="l1_weight must be a non-negative number"):
         keras_gans.Pix2Pix(image_shape=SHAPE, l1_weight=-1)
@@ -388,7 +426,7 @@ def pair_folder(tmp_path_factory):
 @pytest.mark.parametrize(
     "model,extra,columns",
     [
-        ("pix2pix", [], 3),
+        ("pix2pix", ["--ema-decay", "0.9"], 3),
         ("srgan", ["--scale", "4", "--blocks", "1", "--loss", "relativistic"], 3),
         ("cyclegan", ["--blocks", "1", "--pool-size", "4"], 6),
     ],
@@ -406,6 +444,7 @@ def test_short_run_through_train_py(tmp_path, pair_folder, model, extra, columns
     loaded = keras.saving.load_model(run / "model.keras")
     assert type(loaded).__name__ == {"pix2pix": "Pix2Pix", "srgan": "SRGAN"}.get(model, "CycleGAN")
     assert int(loaded.g_optimizer.iterations) == 4
+    assert loaded.ema_decay == (0.9 if model == "pix2pix" else None)  # auto: off, the papers
     from PIL import Image
 
     with Image.open(run / "samples" / "epoch_001.png") as grid:
@@ -430,7 +469,7 @@ def test_train_py_refuses_options_of_other_models(pair_folder, capsys):
         (["--model", "cyclegan", "--scale", "2"], "--scale is for srgan, not cyclegan"),
         (["--model", "dcgan", "--image-size", "128"], "--image-size 128 is for pix2pix"),
         (["--model", "pix2pix", "--dataset", "digits"], "paired data must be a folder"),
-        (["--model", "cyclegan", "--strategy", "mirrored"], "cyclegan does not run under a"),
+        (["--model", "srgan", "--cycle-weight", "1"], "--cycle-weight is for cyclegan, not"),
     ]:
         with pytest.raises(SystemExit) as exit_info:
             train.main([*argv, "--epochs", "1"])

@@ -22,7 +22,9 @@ class ImagePool(keras.layers.Layer):
     probability 1/2, a random stored image (replaced by the new one), else the
     new image. Within one batch the draws are made together, so an image stored
     by the batch is never returned by the same batch. Its state is saved with
-    the model, so a resumed run continues with the same history.
+    the model, so a resumed run continues with the same history. Under a
+    ``tf.distribute`` strategy the replicas query one pool with the global batch
+    (gathered from all of them), as one device would, and each keeps its slice.
     """
 
     def __init__(self, size: int = 50, image_shape: Sequence[int] = (1, 1, 1), **kwargs) -> None:
@@ -34,10 +36,17 @@ class ImagePool(keras.layers.Layer):
             shape=(max(self.size, 1), *self.image_shape),
             initializer="zeros",
             trainable=False,
+            # Every replica computes the same update (see query): keep the first's.
+            aggregation="only_first_replica",
             name="images",
         )
         self.count = self.add_weight(
-            shape=(), initializer="zeros", dtype="int32", trainable=False, name="count"
+            shape=(),
+            initializer="zeros",
+            dtype="int32",
+            trainable=False,
+            aggregation="only_first_replica",
+            name="count",
         )
         self.built = True
 
@@ -46,6 +55,17 @@ class ImagePool(keras.layers.Layer):
         if self.size == 0:
             return fakes
         fakes = tf.cast(fakes, self.images.dtype)
+        context = tf.distribute.get_replica_context()
+        if tf.distribute.get_strategy().num_replicas_in_sync > 1 and context is not None:
+            # Replicas hold the same seed state, so each draws what one device would for
+            # the global batch, and all write the same pool.
+            local = tf.shape(fakes)[0]
+            out = self._query(context.all_gather(fakes, axis=0), seed)
+            start = tf.cast(context.replica_id_in_sync_group, tf.int32) * local
+            return out[start : start + local]
+        return self._query(fakes, seed)
+
+    def _query(self, fakes: tf.Tensor, seed: Any) -> tf.Tensor:
         n = tf.shape(fakes)[0]
         position = self.count + tf.range(n)
         filling = position < self.size
@@ -186,14 +206,14 @@ class CycleGAN(TranslationGAN):
 
     def translate_back(self, images: Any, batch_size: int = 64) -> Any:
         """``generator_ba`` (B to A) in inference mode, as a NumPy array."""
-        return self.generator_ba.predict(images, batch_size=batch_size, verbose=0)
+        network = self.inference_network("generator_ba")
+        return network.predict(images, batch_size=batch_size, verbose=0)
 
     def grid_columns(self, a: tf.Tensor, b: tf.Tensor) -> list[Any]:
         """Grid columns: a, G_AB(a), G_BA(G_AB(a)), b, G_BA(b), G_AB(G_BA(b))."""
-        ab = self.generator(a, training=False)
-        ba = self.generator_ba(b, training=False)
-        columns = [a, ab, self.generator_ba(ab, training=False)]
-        columns += [b, ba, self.generator(ba, training=False)]
+        g_ab, g_ba = self.inference_network(), self.inference_network("generator_ba")
+        ab, ba = g_ab(a, training=False), g_ba(b, training=False)
+        columns = [a, ab, g_ba(ab, training=False), b, ba, g_ab(ba, training=False)]
         return [keras.ops.convert_to_numpy(tf.cast(c, tf.float32)) for c in columns]
 
     def train_step(self, data: Any) -> dict[str, tf.Tensor]:

@@ -9,6 +9,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from keras_gans.ema import GeneratorEMA
 from keras_gans.models.compiling import CompileMixin
 from keras_gans.models.gan import ADVERSARIAL_LOSSES
 from keras_gans.models.generation import SeedStateMixin
@@ -55,12 +56,17 @@ class TranslationGAN(CompileMixin, SeedStateMixin, keras.Model):
     trains all generators and one all discriminators, as the papers' code does.
     ``model(images)`` (and :meth:`translate`) runs ``generator``, the main
     direction, in inference mode; inputs and outputs are float images in [-1, 1].
+
+    With ``ema_decay`` every generator gets an exponential moving average
+    (``ema_<name>``, see :class:`keras_gans.ema.GeneratorEMA`), updated after each
+    generator step; ``call``, ``translate``, the grids and the export use it while
+    ``use_ema`` is true. The papers train without (the default here).
     """
 
     generator_names: ClassVar[tuple[str, ...]] = ("generator",)
     discriminator_names: ClassVar[tuple[str, ...]] = ("discriminator",)
     tracker_names: ClassVar[tuple[str, ...]] = ("d_loss", "g_loss")
-    # For TrainConfig: image-to-image models take no class labels, no noise and no EMA.
+    # For TrainConfig: image-to-image models take no class labels and no noise.
     can_condition: ClassVar[bool] = False
     is_critic: ClassVar[bool] = False
     is_translation: ClassVar[bool] = True
@@ -77,6 +83,8 @@ class TranslationGAN(CompileMixin, SeedStateMixin, keras.Model):
         image_shape: Sequence[int],
         base_filters: int = 64,
         seed: int | None = None,
+        ema_decay: float | None = None,
+        use_ema: bool = True,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -87,6 +95,13 @@ class TranslationGAN(CompileMixin, SeedStateMixin, keras.Model):
         for name in (*self.generator_names, *self.discriminator_names):
             network = networks.get(name)
             setattr(self, name, network if network is not None else self.default_network(name))
+        self._emas = []
+        for name in self.generator_names if ema_decay is not None else ():
+            ema = GeneratorEMA(getattr(self, name), ema_decay)
+            setattr(self, f"ema_{name}", ema.network)
+            self._emas.append(ema)
+        self.ema_decay = self._emas[0].decay if self._emas else None
+        self.use_ema = bool(use_ema)
         self.seed_generator = keras.random.SeedGenerator(seed, name="seed_generator")
         self.trackers = {name: keras.metrics.Mean(name=name) for name in self.tracker_names}
         self.g_optimizer: keras.optimizers.Optimizer | None = None
@@ -96,6 +111,19 @@ class TranslationGAN(CompileMixin, SeedStateMixin, keras.Model):
     def default_network(self, name: str) -> keras.Model:
         """Build the default network called ``name`` for ``image_shape``."""
         raise NotImplementedError
+
+    def build_networks(self) -> None:
+        """Start each moving average at its generator's weights (once, before training)."""
+        if not self.built:
+            for ema in self._emas:
+                ema.reset()
+
+    def inference_network(self, name: str = "generator") -> keras.Model:
+        """The network that translates at inference: ``ema_<name>`` when there is one and
+        ``use_ema`` is true, else the trained generator ``name``."""
+        if self.ema_decay is not None and self.use_ema:
+            return getattr(self, f"ema_{name}")
+        return getattr(self, name)
 
     def default_optimizers(self) -> tuple[keras.optimizers.Optimizer, keras.optimizers.Optimizer]:
         """Adam(2e-4, beta_1=0.5) for both, as Pix2Pix, CycleGAN and DCGAN use."""
@@ -125,8 +153,10 @@ class TranslationGAN(CompileMixin, SeedStateMixin, keras.Model):
         return list(self.trackers.values())
 
     def call(self, images: tf.Tensor, training: bool = False) -> tf.Tensor:
-        """``generator`` on a batch of images (the main translation direction)."""
-        return tf.cast(self.generator(images, training=training), tf.float32)
+        """``generator`` (its moving average, see :meth:`inference_network`) on a batch of
+        images: the main translation direction."""
+        network = self.generator if training else self.inference_network()
+        return tf.cast(network(images, training=training), tf.float32)
 
     def translate(self, images: np.ndarray, batch_size: int = 64) -> np.ndarray:
         """The main generator in inference mode on images in [-1, 1], as a NumPy array."""
@@ -153,8 +183,12 @@ class TranslationGAN(CompileMixin, SeedStateMixin, keras.Model):
         return [np.asarray(shown), output, np.asarray(target)]
 
     def update_generators(self, loss_fn: LossFn) -> dict[str, tf.Tensor]:
-        """One ``g_optimizer`` step on every generator down ``loss_fn() -> (loss, terms)``."""
-        return self.apply_update(self.g_optimizer, self.generator_variables, loss_fn)
+        """One ``g_optimizer`` step on every generator down ``loss_fn() -> (loss, terms)``,
+        then the moving averages' step."""
+        logs = self.apply_update(self.g_optimizer, self.generator_variables, loss_fn)
+        for ema in self._emas:
+            ema.update(self.g_optimizer.iterations)
+        return logs
 
     def update_discriminators(self, loss_fn: LossFn) -> dict[str, tf.Tensor]:
         """One ``d_optimizer`` step on every discriminator down ``loss_fn() -> (loss, terms)``."""
@@ -172,6 +206,8 @@ class TranslationGAN(CompileMixin, SeedStateMixin, keras.Model):
             "image_shape": list(self.image_shape),
             "base_filters": self.base_filters,
             "seed": self.seed,
+            "ema_decay": self.ema_decay,
+            "use_ema": self.use_ema,
         }
         for name in (*self.generator_names, *self.discriminator_names):
             config[name] = keras.saving.serialize_keras_object(getattr(self, name))

@@ -48,14 +48,16 @@ def build(name):
         )
     if name == "srgan":
         return keras_gans.SRGAN(image_shape=SHAPE, scale=2, base_filters=4, blocks=1, seed=0)
+    if name == "cyclegan":  # a pool smaller than the batch: the step fills it and swaps
+        return keras_gans.CycleGAN(image_shape=SHAPE, base_filters=4, blocks=1, pool_size=4, seed=0)
     return {"dcgan": keras_gans.DCGAN, "infogan": keras_gans.InfoGAN}[name](**kwargs)
 
 
 def optimizers(name):
-    """Compile arguments: SGD for SRGAN, whose network has no batch norm, so that its one
-    step moves the weights in proportion to the gradient (Adam's first step is +-lr
-    whatever the gradient's scale, which would hide a wrong replica scaling)."""
-    if name != "srgan":
+    """Compile arguments: SGD for SRGAN and CycleGAN, whose networks have no batch norm,
+    so that one step moves the weights in proportion to the gradient (Adam's first step
+    is +-lr whatever the gradient's scale, which would hide a wrong replica scaling)."""
+    if name not in ("srgan", "cyclegan"):
         return {}
     return {"g_optimizer": keras.optimizers.SGD(0.5), "d_optimizer": keras.optimizers.SGD(0.5)}
 
@@ -69,23 +71,31 @@ def main(names):
         with strategy.scope():
             mirrored = build(name)
             mirrored.compile(**optimizers(name))
-        mirrored.generator.set_weights(single.generator.get_weights())
-        mirrored.discriminator.set_weights(single.discriminator.get_weights())
+        nets = ("generator", "discriminator")
+        if name == "cyclegan":
+            nets = (*single.generator_names, *single.discriminator_names)
+        for net in nets:
+            getattr(mirrored, net).set_weights(getattr(single, net).get_weights())
         initial = [np.array(w) for w in single.generator.get_weights()]
         labels = np.arange(16, dtype=np.int32) % 3
         inputs = (x, labels) if name.startswith("conditional") else x
-        if name in ("pix2pix", "srgan"):  # (source, target) pairs
-            inputs = (-x, x) if name == "pix2pix" else (x[:, ::2, ::2], x)
+        if name in ("pix2pix", "srgan", "cyclegan"):  # (source, target) or (a, b) pairs
+            inputs = (x[:, ::2, ::2], x) if name == "srgan" else (-x, x[::-1])
         ds = tf.data.Dataset.from_tensor_slices(inputs).batch(16)
         h1 = single.fit(ds, epochs=1, verbose=0, shuffle=False).history
         h2 = mirrored.fit(ds, epochs=1, verbose=0, shuffle=False).history
         diffs = [
             float(np.max(np.abs(np.asarray(a) - np.asarray(b))))
-            for net in ("generator", "discriminator")
+            for net in nets
             for a, b in zip(
                 getattr(single, net).get_weights(), getattr(mirrored, net).get_weights()
             )
         ]
+        if name == "cyclegan":  # the history pools: the same images, in the same slots
+            diffs += [
+                float(np.max(np.abs(getattr(single, p).images - getattr(mirrored, p).images)))
+                for p in ("pool_a", "pool_b")
+            ]
         moved = [
             float(np.max(np.abs(np.asarray(a) - np.asarray(b))))
             for a, b in zip(single.generator.get_weights(), initial)
@@ -119,5 +129,6 @@ if __name__ == "__main__":
             "relativistic_r1_r2_dcgan",
             "pix2pix",
             "srgan",
+            "cyclegan",
         ]
     )
