@@ -10,7 +10,7 @@ Protocol:
   (28x28x1, 8 epochs, seed 0); its accuracy on digits 8000..9999 is reported.
 - Each configuration and seed: ``python train.py --model infogan --dataset
   t10k-images-idx3-ubyte.gz --epochs E --seed S --eval-every 1`` plus the
-  configuration's arguments, every other option at train.py's default (batch 32,
+  configuration's arguments, every other option at train.py's default (batch 16,
   all 10,000 images). The judge is placed in the run directory as its domain
   classifier, so the per-epoch ``eval_code_accuracy`` (1,000 samples) in
   TensorBoard is the judge's; those values are the row's ``trajectory``.
@@ -139,7 +139,8 @@ def main() -> None:
     out = Path(args.out)
     report = json.loads(out.read_text()) if out.exists() else {}
     report["protocol"] = {
-        "data": "the 10,000 MNIST test images (IDX file), train.py's defaults (batch 32)",
+        "data": "the 10,000 MNIST test images (IDX file), train.py's defaults (InfoGAN: "
+        "batch 16, continuous weight 0.1, information term from step 1250)",
         "train": "train.py --model infogan --dataset IDX --epochs E --seed S --eval-every 1 "
         "+ the configuration's arguments",
         "judge": "DomainClassifier on digits 0-7999",

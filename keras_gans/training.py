@@ -665,10 +665,11 @@ class _StopOnSignals:
 
 
 def _resolve_options(config: TrainConfig) -> TrainConfig:
-    """Validate; on ``--resume``, the run's own options from its config.json instead."""
+    """Validate; on ``--resume``, the run's own options from its config.json instead;
+    ``--batch-size auto`` resolved to the model's, as config.json records it."""
     config.validate()
     if not config.resume:
-        return config
+        return _resolve_batch_size(config)
     run_dir = Path(config.run_dir)
     saved = run_dir / "config.json"
     if not saved.exists():
@@ -698,7 +699,13 @@ def _resolve_options(config: TrainConfig) -> TrainConfig:
         )
     config = TrainConfig(**{**stored, **keep})
     config.validate()
-    return config
+    return _resolve_batch_size(config)
+
+
+def _resolve_batch_size(config: TrainConfig) -> TrainConfig:
+    if config.batch_size != "auto":
+        return config
+    return dataclasses.replace(config, batch_size=MODELS[config.model].default_batch_size)
 
 
 def _field_default(f: dataclasses.Field) -> Any:

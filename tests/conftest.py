@@ -37,6 +37,8 @@ def make_model(name: str, image_shape=(28, 28, 1), **kwargs) -> keras_gans.BaseG
     kwargs.setdefault("seed", 0)
     if name == "wgan_gp":
         kwargs.setdefault("critic_steps", 2)
+    if name == "infogan":  # a few steps: the information term from the first
+        kwargs.setdefault("info_warmup", 0)
     return MODEL_CLASSES[name](image_shape=image_shape, **kwargs)
 
 

@@ -281,6 +281,21 @@ def test_diffaugment_auto_depends_on_the_data_set_size(tmp_path):
         train.main(["--diffaugment", "zoom", "--run-dir", str(tmp_path / "bad")])
 
 
+def test_batch_size_auto_is_the_models_and_resume_keeps_the_runs(tmp_path):
+    from keras_gans import training
+
+    def resolved(**options):
+        return training._resolve_options(training.TrainConfig(**options)).batch_size
+
+    assert resolved(model="infogan") == 16 and resolved(model="dcgan") == 32
+    assert resolved(model="infogan", batch_size=64) == 64
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    stored = training.TrainConfig(model="infogan", batch_size=64, run_dir=str(run_dir))
+    (run_dir / "config.json").write_text(json.dumps(dataclasses.asdict(stored)))
+    assert resolved(resume=True, run_dir=str(run_dir)) == 64  # auto is not a conflict
+
+
 def test_resume_refuses_options_that_contradict_the_run(tmp_path, capsys):
     from keras_gans import training
 

@@ -43,6 +43,7 @@ class BaseGAN(CompileMixin, GenerationMixin, keras.Model):
 
     tracker_names: tuple[str, ...] = ("d_loss", "g_loss", "real_score", "fake_score")
     default_latent_dim: int = 100
+    default_batch_size: int = 32  # train.py's --batch-size auto
     is_critic: bool = False  # unbounded scores (WGAN) rather than real/fake logits
     can_condition: bool = True  # accepts num_classes
     # The model's own options that train.py exposes: TrainConfig field -> argument.

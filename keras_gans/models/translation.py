@@ -70,6 +70,7 @@ class TranslationGAN(CompileMixin, SeedStateMixin, keras.Model):
     can_condition: ClassVar[bool] = False
     is_critic: ClassVar[bool] = False
     is_translation: ClassVar[bool] = True
+    default_batch_size: ClassVar[int] = 32  # train.py's --batch-size auto
     train_options: ClassVar[dict[str, str]] = {}
 
     @classmethod

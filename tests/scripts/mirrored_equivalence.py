@@ -50,7 +50,9 @@ def build(name):
         return keras_gans.SRGAN(image_shape=SHAPE, scale=2, base_filters=4, blocks=1, seed=0)
     if name == "cyclegan":  # a pool smaller than the batch: the step fills it and swaps
         return keras_gans.CycleGAN(image_shape=SHAPE, base_filters=4, blocks=1, pool_size=4, seed=0)
-    return {"dcgan": keras_gans.DCGAN, "infogan": keras_gans.InfoGAN}[name](**kwargs)
+    if name == "infogan":  # the information term in this one step
+        return keras_gans.InfoGAN(info_warmup=0, **kwargs)
+    return keras_gans.DCGAN(**kwargs)
 
 
 def optimizers(name):
