@@ -311,6 +311,8 @@ class RunSummary(_WholeEpochs):
             return
         self._written = True
         values = {k: _hparam_value(v) for k, v in self.hparams.items()}
+        if "ema_decay" in values:  # "auto" resolved: the decay the model trains with
+            values["ema_decay"] = _hparam_value(getattr(self.model, "ema_decay", None))
         for name in ("g_optimizer", "d_optimizer"):
             optimizer = getattr(self.model, name, None)
             if optimizer is not None:

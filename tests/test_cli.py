@@ -77,6 +77,7 @@ def test_end_to_end_run_writes_every_output(tmp_path):
     values = session.session_start_info.hparams
     hparams = {k: v.string_value or v.number_value for k, v in values.items()}
     assert hparams["model"] == "dcgan" and hparams["batch_size"] == 128
+    assert hparams["ema_decay"] == pytest.approx(0.999)  # "auto" resolved
     assert hparams["g_learning_rate"] == pytest.approx(2e-4)
     layout = layout_pb2.Layout.FromString(plugins["custom_scalars"][0])
     charts = {c.title: list(c.multiline.tag) for c in layout.category[0].chart}
