@@ -16,7 +16,9 @@ originals). A model trained at 8x8 (``-- --image-size 8``) is judged on its
 own pixels by the MLP and upsampled bilinearly to 16x16, as the data loader
 upsamples the digits, for the CNN.
 ``--score DIR`` scores an existing run directory or exported SavedModel (its
-``sample`` signature, seed 1) instead of training. Results:
+``sample`` signature, seed 1) instead of training. For a class-conditional
+model it also reports each judge's label accuracy: how often it reads the digit
+that each of 1,000 further samples (labels 0-9 in turn, seed 2) was asked for. Results:
 ``benchmarks/results/default_run.json`` (``--out`` to write elsewhere).
 """
 
@@ -95,6 +97,30 @@ def _samples(source: Path) -> np.ndarray:
     return images.astype(np.float32) / 127.5 - 1.0
 
 
+def _labelled_samples(source: Path) -> tuple[np.ndarray, np.ndarray] | None:
+    """For a class-conditional model, 1,000 samples asked for labels 0-9 in turn (seed 2),
+    with those labels; None for an unconditional one."""
+    import tensorflow as tf
+
+    labels = np.arange(1000) % 10
+    if (source / "model.keras").exists():
+        import keras
+
+        model = keras.saving.load_model(source / "model.keras")
+        if not model.conditional:
+            return None
+        return model.generate(1000, seed=2, labels=labels), labels
+    versions = sorted((int(p.name), p) for p in source.glob("*") if p.name.isdigit())
+    saved = source if (source / "saved_model.pb").exists() else versions[-1][1]
+    signature = tf.saved_model.load(str(saved)).signatures.get("generate_with_labels")
+    if signature is None:
+        return None
+    width = signature.structured_input_signature[1]["z"].shape[1]
+    z = np.random.default_rng(2).standard_normal((1000, width)).astype(np.float32)
+    images = signature(z=tf.constant(z), labels=tf.constant(labels, tf.int32))["images"]
+    return images.numpy(), labels
+
+
 def main() -> None:
     """Train the judges, time the default run, score its samples."""
     p = argparse.ArgumentParser()
@@ -138,6 +164,16 @@ def main() -> None:
         "cnn": _summary(judges["cnn"].probabilities(at_16(samples))),
         "mlp_8x8": _summary(judges["mlp_8x8"].probabilities(samples)),
     }
+    labelled = _labelled_samples(source)
+    if labelled is not None:  # does each judge read the digit the model was asked for?
+        asked, labels = labelled
+        probabilities = {
+            "cnn": judges["cnn"].probabilities(at_16(asked)),
+            "mlp_8x8": judges["mlp_8x8"].probabilities(asked),
+        }
+        report["label_accuracy"] = {
+            name: float(np.mean(p.argmax(axis=1) == labels)) for name, p in probabilities.items()
+        }
     Path(args.out).write_text(json.dumps(report, indent=2))
     print(json.dumps(report, indent=2))
 

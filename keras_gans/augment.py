@@ -93,6 +93,76 @@ def cutout(x: tf.Tensor, draw: Draw, seed, ratio: float = 0.5) -> tf.Tensor:
     return x * tf.cast(~inside, x.dtype)[..., None]
 
 
+def affine_jitter(
+    x: tf.Tensor,
+    draw: Draw,
+    seed,
+    rotation: float = 15.0,
+    scale: float = 0.1,
+    shift: float = 0.1,
+) -> tf.Tensor:
+    """Rotate by up to ``rotation`` degrees, scale by 1 +- ``scale`` and shift by up to
+    ``shift`` of the size, per sample, about the centre; edges repeat the border pixels.
+
+    Small moves that keep what an image shows (a digit stays that digit): InfoGAN's
+    ``invariant_codes`` makes Q read its codes through them.
+    """
+    b, h, w = tf.shape(x)[0], x.shape[1], x.shape[2]
+
+    def uniform(n):
+        return keras.random.uniform((n, 4), -1.0, 1.0, seed=seed)
+
+    u = draw(uniform, b)
+    angle = u[:, 0] * (rotation * 3.141592653589793 / 180.0)
+    factor = 1.0 + u[:, 1] * scale
+    tx, ty = u[:, 2] * (shift * w), u[:, 3] * (shift * h)
+    cx, cy = (w - 1) / 2.0, (h - 1) / 2.0
+    # The transform maps each output pixel to the input point it samples: the
+    # inverse of "scale and rotate about the centre, then shift".
+    cos, sin = tf.cos(angle) / factor, tf.sin(angle) / factor
+    a0, a1, b0, b1 = cos, sin, -sin, cos
+    a2 = cx - (a0 * (cx + tx) + a1 * (cy + ty))
+    b2 = cy - (b0 * (cx + tx) + b1 * (cy + ty))
+    transform = tf.stack([a0, a1, a2, b0, b1, b2], axis=1)
+    return affine_sample(x, transform)
+
+
+def affine_sample(x: tf.Tensor, transform: tf.Tensor) -> tf.Tensor:
+    """Bilinear resampling of ``x`` (b, h, w, c): output pixel (x, y) of image i reads the
+    input at ``(a0 x + a1 y + a2, b0 x + b1 y + b2)`` from ``transform[i]`` = (a0, a1, a2,
+    b0, b1, b2); points outside repeat the border.
+
+    The affine case of ``keras.ops.image.affine_transform(..., "bilinear", "nearest")``
+    in gathers, so it also compiles under XLA, which has no kernel for TensorFlow's
+    ImageProjectiveTransformV3.
+    """
+    b, h, w, c = tf.shape(x)[0], x.shape[1], x.shape[2], x.shape[3]
+    t = tf.cast(transform, tf.float32)[:, :, None, None]
+    ys, xs = tf.meshgrid(
+        tf.range(h, dtype=tf.float32), tf.range(w, dtype=tf.float32), indexing="ij"
+    )
+    src_x = tf.clip_by_value(t[:, 0] * xs + t[:, 1] * ys + t[:, 2], 0.0, w - 1.0)
+    src_y = tf.clip_by_value(t[:, 3] * xs + t[:, 4] * ys + t[:, 5], 0.0, h - 1.0)
+    x0, y0 = tf.floor(src_x), tf.floor(src_y)
+    wx, wy = (src_x - x0)[..., None], (src_y - y0)[..., None]
+    x0, y0 = tf.cast(x0, tf.int32), tf.cast(y0, tf.int32)
+    x1, y1 = tf.minimum(x0 + 1, w - 1), tf.minimum(y0 + 1, h - 1)
+    flat = tf.reshape(tf.cast(x, tf.float32), tf.stack([b, h * w, c]))
+
+    def at(yy, xx):
+        return tf.gather(flat, tf.reshape(yy * w + xx, tf.stack([b, h * w])), batch_dims=1)
+
+    def rows(yy):
+        return tf.reshape(
+            at(yy, x0) * (1 - tf.reshape(wx, [b, h * w, 1]))
+            + at(yy, x1) * tf.reshape(wx, [b, h * w, 1]),
+            tf.stack([b, h, w, c]),
+        )
+
+    out = rows(y0) * (1 - wy) + rows(y1) * wy
+    return tf.cast(out, x.dtype)
+
+
 _OPS = {"color": color, "translation": translation, "cutout": cutout}
 
 

@@ -292,11 +292,14 @@ class TrainConfig:
         _DIST,
         type=POSITIVE_INT,
     )
-    conditional: bool = option(
-        False,
+    conditional: bool | str = option(
+        "auto",
         "train a class-conditional model on the data set's labels (digits, MNIST-like TFDS "
-        "sets, IDX pairs, folders with one subfolder per class)",
+        "sets, IDX pairs, folders with one subfolder per class); auto = on for the embedded "
+        "digits with gan, dcgan and wgan-gp (the first run draws digits that any judge "
+        "reads), off for every other data set",
         _COND,
+        boolean=True,
     )
     conditioning: str = option(
         "projection",
@@ -390,6 +393,12 @@ class TrainConfig:
         type=INT,
         metavar="STEPS",
     )
+    invariant_codes: bool = option(
+        True,
+        "Q reads the codes through a random small rotation, scale and shift of each fake "
+        "(--no-invariant-codes: the paper's Q)",
+        "InfoGAN",
+    )
     categorical_codes: list[int] = option(
         [10], "comma-separated category counts, one per categorical code", "InfoGAN", type=integers
     )
@@ -441,7 +450,9 @@ class TrainConfig:
             for name, argument in sorted(cls.train_options.items(), key=lambda i: -len(i[1])):
                 message = message.replace(argument, "--" + name.replace("_", "-"))
             raise ConfigError(message) from None
-        if self.conditional and not cls.can_condition:
+        if self.conditional not in (True, False, "auto"):
+            raise ConfigError(f"conditional: {self.conditional!r} is not one of True, False, auto")
+        if self.conditional is True and not cls.can_condition:
             able = ", ".join(name for name, m in MODELS.items() if m.can_condition)
             raise ConfigError(f"--conditional is for {able}, not {self.model}")
         if self.reverse and self.model != "pix2pix":
@@ -449,7 +460,9 @@ class TrainConfig:
         if is_translation(self.model):
             for name in NOISE_ONLY:
                 f = next(f for f in dataclasses.fields(self) if f.name == name)
-                if getattr(self, name) != _default(f):
+                value = getattr(self, name)
+                # "auto" resolves to False for these models, as config.json records it.
+                if value != _default(f) and not (name == "conditional" and value is False):
                     flag = "--" + name.replace("_", "-")
                     raise ConfigError(f"{flag} is not for {self.model} (an image-to-image model)")
         elif self.image_size in TRANSLATION_SIZES:

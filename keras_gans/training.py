@@ -143,7 +143,9 @@ def build_model(
         "diffaugment": resolve_diffaugment(config.diffaugment, None),
         **config.model_options(),
     }
-    if config.conditional:
+    # "auto" is resolved by run() (resolve_conditional); a caller of its own that
+    # leaves it conditions exactly when it passes num_classes.
+    if config.conditional is True or (config.conditional == "auto" and num_classes is not None):
         if num_classes is None:
             raise ConfigError("a conditional model needs the number of classes")
         kwargs.update(num_classes=num_classes, conditioning=config.conditioning)
@@ -666,10 +668,10 @@ class _StopOnSignals:
 
 def _resolve_options(config: TrainConfig) -> TrainConfig:
     """Validate; on ``--resume``, the run's own options from its config.json instead;
-    ``--batch-size auto`` resolved to the model's, as config.json records it."""
+    ``auto`` options (batch size, conditioning) resolved, as config.json records them."""
     config.validate()
     if not config.resume:
-        return _resolve_batch_size(config)
+        return _resolve_auto(config)
     run_dir = Path(config.run_dir)
     saved = run_dir / "config.json"
     if not saved.exists():
@@ -699,13 +701,23 @@ def _resolve_options(config: TrainConfig) -> TrainConfig:
         )
     config = TrainConfig(**{**stored, **keep})
     config.validate()
-    return _resolve_batch_size(config)
+    return _resolve_auto(config)
 
 
-def _resolve_batch_size(config: TrainConfig) -> TrainConfig:
-    if config.batch_size != "auto":
-        return config
-    return dataclasses.replace(config, batch_size=MODELS[config.model].default_batch_size)
+def _resolve_auto(config: TrainConfig) -> TrainConfig:
+    """``auto`` options resolved (config.json records what ran): the batch size and
+    class conditioning."""
+    if config.batch_size == "auto":
+        config = dataclasses.replace(config, batch_size=MODELS[config.model].default_batch_size)
+    return dataclasses.replace(config, conditional=resolve_conditional(config))
+
+
+def resolve_conditional(config: TrainConfig) -> bool:
+    """``--conditional auto``: on for the embedded digits when the model can condition
+    (the first run then draws labelled digits), off for every other data set."""
+    if config.conditional != "auto":
+        return bool(config.conditional)
+    return config.dataset == "digits" and MODELS[config.model].can_condition
 
 
 def _field_default(f: dataclasses.Field) -> Any:

@@ -31,6 +31,42 @@ def test_cutout_zeroes_a_square_of_the_given_ratio():
     assert out[0, 4:12, 4:12].max() == 0 and out[0, :4].min() == 1
 
 
+def test_affine_jitter_rotates_scales_and_shifts_about_the_centre():
+    x = np.full((4, 9, 9, 1), -1.0, np.float32)
+    x[:, 4, 6] = 1.0  # two pixels right of the centre (4, 4)
+    draws = [
+        [0.0, 0.0, 0.0, 0.0],  # identity
+        [1.0, 0.0, 0.0, 0.0],  # the full rotation, 90 degrees here
+        [0.0, 1.0, 0.0, 0.0],  # scale 1.5: two pixels out become three
+        [0.0, 0.0, -1.0, 1.0],  # one pixel left and one down
+    ]
+    out = augment.affine_jitter(
+        tf.constant(x), _fixed(draws), seed=0, rotation=90, scale=0.5, shift=1 / 9
+    ).numpy()[..., 0]
+    np.testing.assert_allclose(out[0], x[0, ..., 0], atol=1e-6)
+    peaks = [np.unravel_index(o.argmax(), o.shape) for o in out[1:]]
+    assert peaks == [(6, 4), (4, 7), (5, 5)]
+    np.testing.assert_allclose(out[[1, 3]].max(axis=(1, 2)), 1.0, atol=1e-5)
+    assert out.min() >= -1 - 1e-6  # the border repeats: no new grey edges
+
+
+def test_affine_sample_matches_keras_affine_transform_and_compiles_under_xla():
+    rng = np.random.default_rng(0)
+    x = tf.constant(rng.uniform(-1, 1, (3, 12, 10, 2)).astype(np.float32))
+    transform = np.array(  # rotation and scale, a shift past the border, the identity
+        [[0.9, 0.3, -1.0, -0.3, 0.9, 2.5], [1.0, 0.0, 4.5, 0.0, 1.2, -3.0], [1, 0, 0, 0, 1, 0]],
+        np.float32,
+    )
+    full = np.concatenate([transform, np.zeros((3, 2), np.float32)], axis=1)
+    expected = keras.ops.image.affine_transform(
+        x, full, interpolation="bilinear", fill_mode="nearest"
+    )
+    np.testing.assert_allclose(augment.affine_sample(x, transform), expected, atol=1e-5)
+    np.testing.assert_array_equal(augment.affine_sample(x, transform)[2], x[2])
+    compiled = tf.function(augment.affine_sample, jit_compile=True)
+    np.testing.assert_allclose(compiled(x, transform), expected, atol=1e-5)
+
+
 def test_policies_keep_shapes_and_ranges_and_are_identity_when_disabled():
     model = make_model("dcgan", (16, 16, 3), diffaugment="translation,cutout")
     x = tf.constant(random_images(8, (16, 16, 3)))

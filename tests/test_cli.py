@@ -274,12 +274,32 @@ def test_diffaugment_auto_depends_on_the_data_set_size(tmp_path):
     assert training.resolve_diffaugment("cutout", 60_000) == "cutout"
     run_dir = tmp_path / "run"
     train.main(["--epochs", "1", "--run-dir", str(run_dir), "--no-diagnostics", *FAST])
-    assert json.loads((run_dir / "config.json").read_text())["diffaugment"] == "translation"
+    stored = json.loads((run_dir / "config.json").read_text())
+    assert stored["diffaugment"] == "translation" and stored["conditional"] is True
     import keras
 
-    assert keras.saving.load_model(run_dir / "model.keras").diffaugment == ("translation",)
+    model = keras.saving.load_model(run_dir / "model.keras")
+    assert model.diffaugment == ("translation",) and model.num_classes == 10
     with pytest.raises(SystemExit):
         train.main(["--diffaugment", "zoom", "--run-dir", str(tmp_path / "bad")])
+
+
+def test_conditional_auto_is_on_for_the_digits_with_a_conditional_model_only():
+    from keras_gans import training
+
+    def resolved(**options):
+        return training._resolve_options(training.TrainConfig(**options)).conditional
+
+    assert resolved() is True and resolved(model="wgan-gp") is True
+    assert resolved(model="infogan") is False and resolved(model="pix2pix") is False
+    assert resolved(dataset="mnist") is False and resolved(dataset="/data/folder") is False
+    assert resolved(conditional=False) is False and resolved(dataset="mnist", conditional=True)
+    with pytest.raises(training.ConfigError, match="conditional: 'yes' is not one of"):
+        resolved(conditional="yes")
+    # A caller of build_model's own conditions exactly when it passes num_classes.
+    config = training.TrainConfig()
+    assert not training.build_model(config, (8, 8, 1)).conditional
+    assert training.build_model(config, (8, 8, 1), num_classes=10).conditional
 
 
 def test_batch_size_auto_is_the_models_and_resume_keeps_the_runs(tmp_path):

@@ -118,6 +118,31 @@ def test_infogan_information_term_waits_for_info_warmup_steps():
     assert moved == [False, False, True]  # Q learns from the third step on
 
 
+def test_infogan_invariant_codes_q_reads_a_moved_copy_in_both_steps(monkeypatch):
+    from keras_gans.models import infogan
+
+    moved = []
+
+    def flip(images, draw, seed):  # a stand-in move, recorded
+        moved.append(images.shape[0])
+        return tf.reverse(images, axis=[2])
+
+    monkeypatch.setattr(infogan.augment, "affine_jitter", flip)
+    model = make_model("infogan", (16, 16, 1), invariant_codes=True)
+    model.compile(*_sgd_pair(0.1, 0.1), run_eagerly=True)
+    model.train_on_batch(random_images(8, (16, 16, 1)))
+    assert moved == [8, 8]  # the discriminator's step, then the generator's
+    fake = model.generate(4)
+    output = model.discriminator_output(fake)
+    q_cat, q_cont = model._q_output(tf.constant(fake), output)
+    _, want_cat, want_cont = model.discriminator_output(tf.reverse(fake, axis=[2]))
+    np.testing.assert_allclose(q_cat.numpy(), want_cat.numpy(), atol=1e-6)
+    np.testing.assert_allclose(q_cont.numpy(), want_cont.numpy(), atol=1e-6)
+    assert not np.allclose(q_cat.numpy(), output[1].numpy(), atol=1e-3)
+    plain = make_model("infogan", (16, 16, 1), invariant_codes=False)
+    assert plain._q_output(fake, output) == (output[1], output[2])
+
+
 @pytest.mark.parametrize("critic_steps", [1, 3])
 def test_wgan_gp_applies_critic_steps_per_generator_step(critic_steps):
     model = make_model("wgan_gp", (16, 16, 1), critic_steps=critic_steps)

@@ -37,7 +37,7 @@ def build_parser(prog: str = "keras-gans train") -> argparse.ArgumentParser:
         target = parser if not group else groups.setdefault(group, parser.add_argument_group(group))
         default = f.default_factory() if f.default_factory is not dataclasses.MISSING else f.default
         flag = "--" + f.name.replace("_", "-")
-        if isinstance(default, bool):
+        if isinstance(default, bool) or meta.pop("boolean", False):
             target.add_argument(
                 flag, action=argparse.BooleanOptionalAction, default=default, help=help_text
             )

@@ -9,7 +9,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from keras_gans import distribute, losses, networks
+from keras_gans import augment, distribute, losses, networks
 from keras_gans.models.base import BaseGAN
 
 
@@ -37,12 +37,17 @@ class InfoGAN(BaseGAN):
             off, before it starts: the codes then organise a generator that already
             draws the data, not the blobs of the first steps (1250 by default, two
             epochs of 10,000 images at batch 16); 0 (the paper) for none.
+        invariant_codes: Q reads the codes from a randomly rotated, scaled and
+            shifted copy of each generated image (:func:`keras_gans.augment.affine_jitter`),
+            in both steps: a code must then show in what survives small moves (a
+            digit's class), not in its slant, size or place. On by default; False
+            for the paper's Q, which reads the fakes as drawn.
         **kwargs: as :class:`keras_gans.models.base.BaseGAN`.
 
     The defaults (with ``train.py``'s batch of 16) are those under which the
     categorical code learned the MNIST classes for each of three seeds
-    (``benchmarks/infogan_codes.py``); the paper's are ``continuous_weight=1``
-    and ``info_warmup=0``.
+    (``benchmarks/infogan_codes.py``); the paper's are ``continuous_weight=1``,
+    ``info_warmup=0`` and ``invariant_codes=False``.
     """
 
     tracker_names = ("d_loss", "g_loss", "info_loss", "real_score", "fake_score")
@@ -53,6 +58,7 @@ class InfoGAN(BaseGAN):
         "info_weight": "info_weight",
         "continuous_weight": "continuous_weight",
         "info_warmup": "info_warmup",
+        "invariant_codes": "invariant_codes",
         "categorical_codes": "categorical_codes",
         "continuous_codes": "continuous_codes",
     }
@@ -105,6 +111,7 @@ class InfoGAN(BaseGAN):
         info_weight: float = 1.0,
         continuous_weight: float = 0.1,
         info_warmup: int = 1250,
+        invariant_codes: bool = True,
         **kwargs: Any,
     ) -> None:
         self.check_options(
@@ -120,6 +127,7 @@ class InfoGAN(BaseGAN):
         self.info_weight = float(info_weight)
         self.continuous_weight = float(continuous_weight)
         self.info_warmup = int(info_warmup)
+        self.invariant_codes = bool(invariant_codes)
         super().__init__(*args, **kwargs)
 
     @property
@@ -280,6 +288,16 @@ class InfoGAN(BaseGAN):
         started = self.g_optimizer.iterations >= self.info_warmup
         return tf.where(started, self.info_weight, 0.0)
 
+    def _q_output(self, fake: tf.Tensor, output: Any) -> tuple[tf.Tensor, tf.Tensor]:
+        """Q's categorical logits and continuous means for ``fake``: from ``output``
+        (the discriminator's pass on it), or, with ``invariant_codes``, from a pass
+        on a jittered copy."""
+        if not self.invariant_codes:
+            return output[1], output[2]
+        moved = augment.affine_jitter(fake, distribute.replica_draw, self.seed_generator)
+        _, q_cat, q_cont = self.discriminator_output(self.augment(moved))
+        return q_cat, q_cont
+
     # ---------------------------------------------------------------- step
     def train_step(self, data: Any) -> dict[str, tf.Tensor]:
         """One minibatch of the GAN game plus lambda * L_I (Chen et al. 2016, eq. 6)."""
@@ -291,11 +309,12 @@ class InfoGAN(BaseGAN):
         fake = self.fake(z)
 
         def discriminator_loss():
-            (real_logits, _, _), (fake_logits, q_cat, q_cont) = self.discriminate(
+            (real_logits, _, _), fake_output = self.discriminate(
                 self.augment(real), self.augment(fake)
             )
+            fake_logits = fake_output[0]
             d_loss = losses.minimax_discriminator_loss(real_logits, fake_logits)
-            info = self._info_loss(z, q_cat, q_cont)
+            info = self._info_loss(z, *self._q_output(fake, fake_output))
             return d_loss + self._info_lambda() * info, {
                 "d_loss": d_loss,
                 **self.score_logs(real_logits, fake_logits),
@@ -307,9 +326,10 @@ class InfoGAN(BaseGAN):
         z = self.sample_generator_inputs(batch_size)
 
         def generator_loss():
-            fake_logits, q_cat, q_cont = self.discriminator_output(self.augment(self.fake(z)))
-            g_loss = losses.non_saturating_generator_loss(fake_logits)
-            info = self._info_loss(z, q_cat, q_cont)
+            fake = self.fake(z)
+            fake_output = self.discriminator_output(self.augment(fake))
+            g_loss = losses.non_saturating_generator_loss(fake_output[0])
+            info = self._info_loss(z, *self._q_output(fake, fake_output))
             return g_loss + self._info_lambda() * info, {"g_loss": g_loss, "info_loss": info}
 
         logs |= self.update_generator(generator_loss)
@@ -324,4 +344,5 @@ class InfoGAN(BaseGAN):
             "info_weight": self.info_weight,
             "continuous_weight": self.continuous_weight,
             "info_warmup": self.info_warmup,
+            "invariant_codes": self.invariant_codes,
         }
