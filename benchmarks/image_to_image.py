@@ -17,6 +17,9 @@ Protocol (offline, on the MNIST test split in ``--mnist``, ``../shared/data/mnis
   area-downsampled by the loader). Scored: PSNR and SSIM (``tf.image``, range 2)
   against the originals, and the judge's accuracy on the upscaled test digits,
   beside bicubic upsampling of the same 7x7 inputs.
+- ``sr_reference`` (not in the default tasks): how much of the digit the 7x7 inputs
+  carry. The judge's network trained directly on the 7x7 training views (bicubic back
+  to 28x28), 8 and 30 epochs, seed 0, scored on the test views.
 - ``paired``: edge maps (Sobel magnitude, scaled to [-1, 1] per image) to digits
   (``--model pix2pix``, A/ edges, B/ digits). Scored: L1 to the true digit and the
   judge's accuracy on the outputs.
@@ -234,8 +237,24 @@ def main() -> None:
                 [test_x, translated, thick, back],
                 grids / "image_to_image_unpaired.png",
             )
+        elif task == "sr_reference":
+            # How well the 7x7 views alone give the digit: the judge's design trained
+            # directly on them (bicubic back to 28x28), for 8 epochs (the judge's) and 30.
+            def views(x: np.ndarray) -> np.ndarray:
+                low = tf.image.resize(x, (7, 7), method="area")
+                return np.clip(tf.image.resize(low, (28, 28), method="bicubic").numpy(), -1, 1)
+
+            result = {}
+            for epochs in (8, 30):
+                keras.utils.set_random_seed(0)
+                direct = evaluation.DomainClassifier.train(views(train_x), train_y, epochs=epochs)
+                result[f"classifier_on_7x7_{epochs}_epochs"] = direct.accuracy(
+                    views(test_x), test_y
+                )
         else:
-            raise SystemExit(f"unknown task {task!r}: choose from sr, paired, unpaired")
+            raise SystemExit(
+                f"unknown task {task!r}: choose from sr, sr_reference, paired, unpaired"
+            )
         report[task] = result
         print(json.dumps({task: result}), flush=True)
         if not args.quick:

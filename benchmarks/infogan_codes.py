@@ -140,7 +140,8 @@ def main() -> None:
     report = json.loads(out.read_text()) if out.exists() else {}
     report["protocol"] = {
         "data": "the 10,000 MNIST test images (IDX file), train.py's defaults (InfoGAN: "
-        "batch 16, continuous weight 0.1, information term from step 1250, invariant codes)",
+        "batch 16, continuous weight 0.1, information term from step 1250, invariant codes, "
+        "stroke jitter 0.5)",
         "train": "train.py --model infogan --dataset IDX --epochs E --seed S --eval-every 1 "
         "+ the configuration's arguments",
         "judge": "DomainClassifier on digits 0-7999",

@@ -399,6 +399,14 @@ class TrainConfig:
         "(--no-invariant-codes: the paper's Q)",
         "InfoGAN",
     )
+    stroke_jitter: float = option(
+        0.5,
+        "Q also reads the codes through strokes thickened or thinned by up to this "
+        "fraction of a 3x3 dilation or erosion (0: off, the paper's Q)",
+        "InfoGAN",
+        type=FLOAT,
+        metavar="FRACTION",
+    )
     categorical_codes: list[int] = option(
         [10], "comma-separated category counts, one per categorical code", "InfoGAN", type=integers
     )

@@ -67,6 +67,25 @@ def test_affine_sample_matches_keras_affine_transform_and_compiles_under_xla():
     np.testing.assert_allclose(compiled(x, transform), expected, atol=1e-5)
 
 
+def test_stroke_jitter_blends_towards_the_dilation_or_erosion_and_compiles_under_xla():
+    x = np.full((3, 7, 7, 1), -1.0, np.float32)
+    x[:, 3, 1:6] = 1.0  # a one-pixel horizontal stroke
+    draws = [[[[1.0]]], [[[-1.0]]], [[[0.0]]]]  # thicken, thin, keep
+    out = augment.stroke_jitter(tf.constant(x), _fixed(draws), seed=0, strength=0.5).numpy()
+    thick = x[0].copy()
+    thick[2:5, 0:7] = 0.0  # half way to the 3x3 dilation, rows 2-4 and columns 0-6
+    thick[3, 1:6] = 1.0
+    np.testing.assert_allclose(out[0], thick, atol=1e-6)
+    thin = x[1].copy()
+    thin[3, 1:6] = 0.0  # half way to the erosion, which removes a one-pixel stroke
+    np.testing.assert_allclose(out[1], thin, atol=1e-6)
+    np.testing.assert_array_equal(out[2], x[2])
+    compiled = tf.function(
+        lambda images: augment.stroke_jitter(images, _fixed(draws), 0, 0.5), jit_compile=True
+    )
+    np.testing.assert_allclose(compiled(tf.constant(x)), out, atol=1e-6)
+
+
 def test_policies_keep_shapes_and_ranges_and_are_identity_when_disabled():
     model = make_model("dcgan", (16, 16, 3), diffaugment="translation,cutout")
     x = tf.constant(random_images(8, (16, 16, 3)))

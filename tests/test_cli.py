@@ -119,6 +119,7 @@ def test_infogan_writes_a_traversal_grid(tmp_path):
         (["--dataset", "/no/such/folder"], "no such folder or file: /no/such/folder"),
         (["--dataset", "imagenette_nope"], "unknown data set 'imagenette_nope'"),
         (["--image-size", "20"], "--image-size: invalid choice: 20"),
+        (["--model", "infogan", "--stroke-jitter", "2"], "--stroke-jitter must be in [0, 1]"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_status_2(args, message, capsys):

@@ -128,7 +128,7 @@ def test_infogan_invariant_codes_q_reads_a_moved_copy_in_both_steps(monkeypatch)
         return tf.reverse(images, axis=[2])
 
     monkeypatch.setattr(infogan.augment, "affine_jitter", flip)
-    model = make_model("infogan", (16, 16, 1), invariant_codes=True)
+    model = make_model("infogan", (16, 16, 1), invariant_codes=True, stroke_jitter=0.0)
     model.compile(*_sgd_pair(0.1, 0.1), run_eagerly=True)
     model.train_on_batch(random_images(8, (16, 16, 1)))
     assert moved == [8, 8]  # the discriminator's step, then the generator's
@@ -139,8 +139,42 @@ def test_infogan_invariant_codes_q_reads_a_moved_copy_in_both_steps(monkeypatch)
     np.testing.assert_allclose(q_cat.numpy(), want_cat.numpy(), atol=1e-6)
     np.testing.assert_allclose(q_cont.numpy(), want_cont.numpy(), atol=1e-6)
     assert not np.allclose(q_cat.numpy(), output[1].numpy(), atol=1e-3)
-    plain = make_model("infogan", (16, 16, 1), invariant_codes=False)
+    plain = make_model("infogan", (16, 16, 1), invariant_codes=False, stroke_jitter=0.0)
     assert plain._q_output(fake, output) == (output[1], output[2])
+
+
+def test_infogan_stroke_jitter_q_reads_through_both_moves(monkeypatch):
+    from keras_gans.models import infogan
+
+    trained = make_model("infogan", (16, 16, 1), stroke_jitter=0.5)
+    trained.compile()  # the real moves, in a compiled step
+    logs = trained.train_on_batch(random_images(8, (16, 16, 1)), return_dict=True)
+    assert np.isfinite(logs["info_loss"]) and logs["info_loss"] > 0
+    calls = []
+
+    def record(name, op):
+        def move(images, draw, seed, *strength):
+            calls.append((name, *strength))
+            return op(images)
+
+        return move
+
+    monkeypatch.setattr(infogan.augment, "affine_jitter", record("affine", lambda x: -x))
+    flip = record("stroke", lambda x: tf.reverse(x, axis=[2]))
+    monkeypatch.setattr(infogan.augment, "stroke_jitter", flip)
+    model = make_model("infogan", (16, 16, 1), invariant_codes=True, stroke_jitter=0.3)
+    fake = tf.constant(model.generate(4))
+    q_cat, q_cont = model._q_output(fake, model.discriminator_output(fake))
+    assert calls == [("affine",), ("stroke", 0.3)]
+    _, want_cat, want_cont = model.discriminator_output(tf.reverse(-fake, axis=[2]))
+    np.testing.assert_allclose(q_cat.numpy(), want_cat.numpy(), atol=1e-6)
+    np.testing.assert_allclose(q_cont.numpy(), want_cont.numpy(), atol=1e-6)
+    calls.clear()
+    only = make_model("infogan", (16, 16, 1), invariant_codes=False, stroke_jitter=0.3)
+    only._q_output(fake, only.discriminator_output(fake))
+    assert calls == [("stroke", 0.3)]
+    with pytest.raises(ValueError, match="stroke_jitter must be in"):
+        make_model("infogan", (16, 16, 1), stroke_jitter=1.5)
 
 
 @pytest.mark.parametrize("critic_steps", [1, 3])

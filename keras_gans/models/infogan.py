@@ -42,12 +42,17 @@ class InfoGAN(BaseGAN):
             in both steps: a code must then show in what survives small moves (a
             digit's class), not in its slant, size or place. On by default; False
             for the paper's Q, which reads the fakes as drawn.
+        stroke_jitter: Q also reads the codes through strokes thickened or thinned
+            by up to this fraction of a 3x3 dilation or erosion
+            (:func:`keras_gans.augment.stroke_jitter`), so a code cannot live in
+            stroke width either (one seed split its 2s and 3s into a thick and a
+            thin code without it); 0.5 by default, 0 for off.
         **kwargs: as :class:`keras_gans.models.base.BaseGAN`.
 
     The defaults (with ``train.py``'s batch of 16) are those under which the
     categorical code learned the MNIST classes for each of three seeds
     (``benchmarks/infogan_codes.py``); the paper's are ``continuous_weight=1``,
-    ``info_warmup=0`` and ``invariant_codes=False``.
+    ``info_warmup=0``, ``invariant_codes=False`` and ``stroke_jitter=0``.
     """
 
     tracker_names = ("d_loss", "g_loss", "info_loss", "real_score", "fake_score")
@@ -59,6 +64,7 @@ class InfoGAN(BaseGAN):
         "continuous_weight": "continuous_weight",
         "info_warmup": "info_warmup",
         "invariant_codes": "invariant_codes",
+        "stroke_jitter": "stroke_jitter",
         "categorical_codes": "categorical_codes",
         "continuous_codes": "continuous_codes",
     }
@@ -72,6 +78,7 @@ class InfoGAN(BaseGAN):
         info_weight: float,
         continuous_weight: float,
         info_warmup: int = 0,
+        stroke_jitter: float = 0.0,
         **others: Any,
     ) -> None:
         """Raise ``ValueError`` naming an invalid code layout or weight."""
@@ -93,6 +100,8 @@ class InfoGAN(BaseGAN):
             raise ValueError(f"info_warmup must be a number of steps, got {info_warmup!r}")
         if info_warmup < 0:
             raise ValueError(f"info_warmup must be non-negative, got {info_warmup}")
+        if not 0.0 <= stroke_jitter <= 1.0:
+            raise ValueError(f"stroke_jitter must be in [0, 1], got {stroke_jitter!r}")
         weights = {"info_weight": info_weight, "continuous_weight": continuous_weight}
         for name, weight in weights.items():
             if not weight >= 0:
@@ -112,6 +121,7 @@ class InfoGAN(BaseGAN):
         continuous_weight: float = 0.1,
         info_warmup: int = 1250,
         invariant_codes: bool = True,
+        stroke_jitter: float = 0.5,
         **kwargs: Any,
     ) -> None:
         self.check_options(
@@ -120,6 +130,7 @@ class InfoGAN(BaseGAN):
             info_weight=info_weight,
             continuous_weight=continuous_weight,
             info_warmup=info_warmup,
+            stroke_jitter=stroke_jitter,
             **kwargs,
         )
         self.categorical_codes = tuple(int(k) for k in categorical_codes)
@@ -128,6 +139,7 @@ class InfoGAN(BaseGAN):
         self.continuous_weight = float(continuous_weight)
         self.info_warmup = int(info_warmup)
         self.invariant_codes = bool(invariant_codes)
+        self.stroke_jitter = float(stroke_jitter)
         super().__init__(*args, **kwargs)
 
     @property
@@ -290,11 +302,15 @@ class InfoGAN(BaseGAN):
 
     def _q_output(self, fake: tf.Tensor, output: Any) -> tuple[tf.Tensor, tf.Tensor]:
         """Q's categorical logits and continuous means for ``fake``: from ``output``
-        (the discriminator's pass on it), or, with ``invariant_codes``, from a pass
-        on a jittered copy."""
-        if not self.invariant_codes:
+        (the discriminator's pass on it), or, with ``invariant_codes`` or
+        ``stroke_jitter``, from a pass on a jittered copy."""
+        if not self.invariant_codes and not self.stroke_jitter:
             return output[1], output[2]
-        moved = augment.affine_jitter(fake, distribute.replica_draw, self.seed_generator)
+        moved, draw = fake, distribute.replica_draw
+        if self.invariant_codes:
+            moved = augment.affine_jitter(moved, draw, self.seed_generator)
+        if self.stroke_jitter:
+            moved = augment.stroke_jitter(moved, draw, self.seed_generator, self.stroke_jitter)
         _, q_cat, q_cont = self.discriminator_output(self.augment(moved))
         return q_cat, q_cont
 
@@ -345,4 +361,5 @@ class InfoGAN(BaseGAN):
             "continuous_weight": self.continuous_weight,
             "info_warmup": self.info_warmup,
             "invariant_codes": self.invariant_codes,
+            "stroke_jitter": self.stroke_jitter,
         }
