@@ -364,10 +364,14 @@ def infogan_discriminator(
     q = layers.Dense(q_units, name="q_dense")(features)
     q = layers.BatchNormalization(synchronized=True, name="q_bn")(q)
     q = layers.LeakyReLU(0.2, name="q_lrelu")(q)
-    cat_logits = layers.Dense(
-        max(sum(categorical_codes), 0), dtype="float32", name="q_categorical"
-    )(q)
-    cont_mean = layers.Dense(continuous_codes, dtype="float32", name="q_continuous")(q)
+
+    def head(units: int, head_name: str):
+        if units:
+            return layers.Dense(units, dtype="float32", name=head_name)(q)
+        return keras.ops.cast(q[:, :0], "float32")  # no codes of this kind: an empty head
+
+    cat_logits = head(sum(categorical_codes), "q_categorical")
+    cont_mean = head(continuous_codes, "q_continuous")
     return keras.Model(images, [logits, cat_logits, cont_mean], name=name)
 
 

@@ -28,6 +28,12 @@ def test_mlp_and_infogan_networks():
     )
     logits, cat, cont = disc(np.zeros((4, 28, 28, 1), "float32"))
     assert (logits.shape, cat.shape, cont.shape) == ((4, 1), (4, 13), (4, 2))
+    for codes, continuous, want in [((), 2, (0, 2)), ((4,), 0, (4, 0))]:  # one kind of code
+        disc = networks.infogan_discriminator(
+            (16, 16, 1), categorical_codes=codes, continuous_codes=continuous, base_filters=8
+        )
+        _, cat, cont = disc(np.zeros((3, 16, 16, 1), "float32"))
+        assert (cat.shape, cont.shape) == ((3, want[0]), (3, want[1]))
 
 
 def test_hidden_dense_layers_and_the_models_defaults():
