@@ -141,7 +141,7 @@ def main() -> None:
     report["protocol"] = {
         "data": "the 10,000 MNIST test images (IDX file), train.py's defaults (InfoGAN: "
         "batch 16, continuous weight 0.1, information term from step 1250, invariant codes, "
-        "stroke jitter 0.5)",
+        "stroke jitter 0.5, continuous codes read as drawn)",
         "train": "train.py --model infogan --dataset IDX --epochs E --seed S --eval-every 1 "
         "+ the configuration's arguments",
         "judge": "DomainClassifier on digits 0-7999",

@@ -407,6 +407,12 @@ class TrainConfig:
         type=FLOAT,
         metavar="FRACTION",
     )
+    jitter_continuous: bool = option(
+        False,
+        "Q reads the continuous codes through the two jitters above too (default: only "
+        "the categorical code, so the continuous codes can carry slant and stroke width)",
+        "InfoGAN",
+    )
     categorical_codes: list[int] = option(
         [10], "comma-separated category counts, one per categorical code", "InfoGAN", type=integers
     )

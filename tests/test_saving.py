@@ -60,6 +60,7 @@ def test_round_trip_keeps_model_specific_arguments(tmp_path):
         info_warmup=7,
         invariant_codes=True,
         stroke_jitter=0.25,
+        jitter_continuous=True,
     )
     model.compile()
     model.save(tmp_path / "info.keras")
@@ -68,6 +69,7 @@ def test_round_trip_keeps_model_specific_arguments(tmp_path):
     assert loaded.info_weight == 0.5 and loaded.generator_input_dim == 5 + 7 + 1
     assert loaded.continuous_weight == 0.25 and loaded.info_warmup == 7
     assert loaded.invariant_codes is True and loaded.stroke_jitter == 0.25
+    assert loaded.jitter_continuous is True
 
     wgan = keras_gans.WGANGP(latent_dim=5, image_shape=(8, 8, 1), critic_steps=3, gp_weight=2.0)
     wgan.compile(g_optimizer=keras.optimizers.RMSprop(1e-3), d_optimizer="sgd")

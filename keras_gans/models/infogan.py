@@ -47,6 +47,11 @@ class InfoGAN(BaseGAN):
             (:func:`keras_gans.augment.stroke_jitter`), so a code cannot live in
             stroke width either (one seed split its 2s and 3s into a thick and a
             thin code without it); 0.5 by default, 0 for off.
+        jitter_continuous: whether Q also reads the continuous codes through those
+            moves. False by default: the categorical code is read through them and
+            the continuous codes from the fake as drawn, so the continuous codes stay
+            free to carry the slant and width the moves blur (the style they are
+            for); True reads every code through the moves (the 2026-12-05 default).
         **kwargs: as :class:`keras_gans.models.base.BaseGAN`.
 
     The defaults (with ``train.py``'s batch of 16) are those under which the
@@ -65,6 +70,7 @@ class InfoGAN(BaseGAN):
         "info_warmup": "info_warmup",
         "invariant_codes": "invariant_codes",
         "stroke_jitter": "stroke_jitter",
+        "jitter_continuous": "jitter_continuous",
         "categorical_codes": "categorical_codes",
         "continuous_codes": "continuous_codes",
     }
@@ -122,6 +128,7 @@ class InfoGAN(BaseGAN):
         info_warmup: int = 1250,
         invariant_codes: bool = True,
         stroke_jitter: float = 0.5,
+        jitter_continuous: bool = False,
         **kwargs: Any,
     ) -> None:
         self.check_options(
@@ -140,6 +147,7 @@ class InfoGAN(BaseGAN):
         self.info_warmup = int(info_warmup)
         self.invariant_codes = bool(invariant_codes)
         self.stroke_jitter = float(stroke_jitter)
+        self.jitter_continuous = bool(jitter_continuous)
         super().__init__(*args, **kwargs)
 
     @property
@@ -301,10 +309,13 @@ class InfoGAN(BaseGAN):
         return tf.where(started, self.info_weight, 0.0)
 
     def _q_output(self, fake: tf.Tensor, output: Any) -> tuple[tf.Tensor, tf.Tensor]:
-        """Q's categorical logits and continuous means for ``fake``: from ``output``
-        (the discriminator's pass on it), or, with ``invariant_codes`` or
-        ``stroke_jitter``, from a pass on a jittered copy."""
-        if not self.invariant_codes and not self.stroke_jitter:
+        """Q's categorical logits and continuous means for ``fake``. With
+        ``invariant_codes`` or ``stroke_jitter`` the categorical logits (and with
+        ``jitter_continuous`` the continuous means) come from a pass on a jittered
+        copy; the rest from ``output``, the discriminator's pass on ``fake``."""
+        if not (self.invariant_codes or self.stroke_jitter) or not (
+            self.categorical_codes or self.jitter_continuous
+        ):
             return output[1], output[2]
         moved, draw = fake, distribute.replica_draw
         if self.invariant_codes:
@@ -312,7 +323,7 @@ class InfoGAN(BaseGAN):
         if self.stroke_jitter:
             moved = augment.stroke_jitter(moved, draw, self.seed_generator, self.stroke_jitter)
         _, q_cat, q_cont = self.discriminator_output(self.augment(moved))
-        return q_cat, q_cont
+        return q_cat, (q_cont if self.jitter_continuous else output[2])
 
     # ---------------------------------------------------------------- step
     def train_step(self, data: Any) -> dict[str, tf.Tensor]:
@@ -362,4 +373,5 @@ class InfoGAN(BaseGAN):
             "info_warmup": self.info_warmup,
             "invariant_codes": self.invariant_codes,
             "stroke_jitter": self.stroke_jitter,
+            "jitter_continuous": self.jitter_continuous,
         }
