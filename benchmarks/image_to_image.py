@@ -1,14 +1,14 @@
 """Image-to-image GANs on MNIST: super-resolution, paired and unpaired translation. Runs train.py.
 
     python benchmarks/image_to_image.py [--mnist DIR] [--tasks sr,paired,unpaired]
-        [--epochs-sr 3] [--epochs-paired 3] [--epochs-unpaired 4] [--quick]
+        [--epochs-sr 40] [--epochs-paired 3] [--epochs-unpaired 4] [--sr-options "..."] [--quick]
 
 Protocol (offline, on the MNIST test split in ``--mnist``, ``../shared/data/mnist``):
 
 - Split by index: images 0-7999 train the models (and the judges), 8000-9999 are
   the held-out test set that no model sees. Each task writes its training set as
   image folders and trains through ``train.py`` (the path a user's own data takes),
-  seed 0, every option not listed at its default; the models are then loaded
+  seed 0 (``--seed``), every option not listed at its default; the models are then loaded
   from their run directories and scored on the test set.
 - Judge: the package's digit classifier (:class:`keras_gans.evaluation.DomainClassifier`)
   trained on the 8,000 training digits (8 epochs, seed 0); its accuracy on the real
@@ -42,6 +42,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -84,10 +85,10 @@ def thicken(images: np.ndarray) -> np.ndarray:
     return tf.nn.max_pool2d(images, 3, 1, "SAME").numpy()
 
 
-def train(args: list[str], run_dir: Path) -> float:
+def train(args: list[str], run_dir: Path, seed: int = 0) -> float:
     """``train.py`` with ``args`` into ``run_dir``; returns its seconds."""
     shutil.rmtree(run_dir, ignore_errors=True)
-    command = [sys.executable, str(ROOT / "train.py"), *args, "--seed", "0"]
+    command = [sys.executable, str(ROOT / "train.py"), *args, "--seed", str(seed)]
     command += ["--run-dir", str(run_dir)]
     start = time.time()
     result = subprocess.run(command, capture_output=True, text=True)
@@ -117,10 +118,14 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--mnist", default=str(DEFAULT_MNIST))
     p.add_argument("--tasks", default="sr,paired,unpaired")
-    p.add_argument("--epochs-sr", type=int, default=3)
+    p.add_argument("--epochs-sr", type=int, default=40)
     p.add_argument("--epochs-paired", type=int, default=3)
     p.add_argument("--epochs-unpaired", type=int, default=4)
     p.add_argument("--batch-size", type=int, default=16)
+    p.add_argument("--seed", type=int, default=0, help="the models' seed (the judge's is 0)")
+    p.add_argument(
+        "--sr-options", default="", help="more train.py options for sr, e.g. '--ema-decay 0.999'"
+    )
     p.add_argument("--work", default=str(HERE / "work" / "image_to_image"))
     p.add_argument("--out", default=str(HERE / "results" / "image_to_image.json"))
     p.add_argument("--quick", action="store_true")
@@ -148,15 +153,17 @@ def main() -> None:
         judge_on_real=judge.accuracy(test_x, test_y),
     )
     batch = ["--batch-size", str(args.batch_size)]
-    grids = work if args.quick else HERE / "results"
+    grids = work if args.quick else out.parent
     for task in args.tasks.split(","):
         if task == "sr":
             folder = work / "sr"
             write_folder(train_x, folder)
             seconds = train(
                 ["--model", "srgan", "--dataset", str(folder), "--image-size", "28",
-                 "--scale", "4", "--epochs", str(args.epochs_sr), *batch, *tiny],
+                 "--scale", "4", "--epochs", str(args.epochs_sr), *batch, *tiny,
+                 *shlex.split(args.sr_options)],
                 work / "runs" / "sr",
+                args.seed,
             )  # fmt: skip
             model = keras.saving.load_model(work / "runs" / "sr" / "model.keras")
             low = tf.image.resize(test_x, (7, 7), method="area")
@@ -164,12 +171,14 @@ def main() -> None:
             bicubic = np.clip(tf.image.resize(low, (28, 28), method="bicubic").numpy(), -1, 1)
             result = {
                 "epochs": args.epochs_sr,
+                "options": args.sr_options,
+                "seed": args.seed,
                 "train_seconds": round(seconds),
                 "srgan": {**quality(upscaled, test_x), "judge": judge.accuracy(upscaled, test_y)},
                 "bicubic": {**quality(bicubic, test_x), "judge": judge.accuracy(bicubic, test_y)},
             }
             nearest = tf.image.resize(low, (28, 28), method="nearest").numpy()
-            save_rows([nearest, bicubic, upscaled, test_x], grids / "image_to_image_sr.png")
+            save_rows([nearest, bicubic, upscaled, test_x], grids / f"{out.stem}_sr.png")
         elif task == "paired":
             folder = work / "paired"
             write_folder(edges(train_x), folder / "A")
@@ -178,6 +187,7 @@ def main() -> None:
                 ["--model", "pix2pix", "--dataset", str(folder), "--epochs",
                  str(args.epochs_paired), *batch, *tiny[:2]],
                 work / "runs" / "paired",
+                args.seed,
             )  # fmt: skip
             model = keras.saving.load_model(work / "runs" / "paired" / "model.keras")
             sources = edges(test_x)
@@ -188,7 +198,7 @@ def main() -> None:
                 "pix2pix": {**quality(outputs, test_x), "judge": judge.accuracy(outputs, test_y)},
                 "judge_on_edges": judge.accuracy(sources, test_y),
             }
-            save_rows([sources, outputs, test_x], grids / "image_to_image_paired.png")
+            save_rows([sources, outputs, test_x], grids / f"{out.stem}_paired.png")
         elif task == "unpaired":
             folder = work / "unpaired"
             half = len(train_x) // 2
@@ -199,6 +209,7 @@ def main() -> None:
                  str(args.epochs_unpaired), *batch,
                  *(tiny or ["--base-filters", "16", "--blocks", "3"])],
                 work / "runs" / "unpaired",
+                args.seed,
             )  # fmt: skip
             model = keras.saving.load_model(work / "runs" / "unpaired" / "model.keras")
             domains = evaluation.DomainClassifier.train(
@@ -235,7 +246,7 @@ def main() -> None:
             }
             save_rows(
                 [test_x, translated, thick, back],
-                grids / "image_to_image_unpaired.png",
+                grids / f"{out.stem}_unpaired.png",
             )
         elif task == "sr_reference":
             # How well the 7x7 views alone give the digit: the judge's design trained

@@ -238,7 +238,7 @@ class TrainConfig:
         "auto",
         "exponential moving average of the generator(s) with this decay (with warm-up); "
         "samples, evaluation and exports use it; 0 turns it off; auto = 0.999, off for "
-        "image-to-image models (their papers)",
+        "pix2pix and cyclegan (their papers)",
         _HEALTH,
         type=ema_decay,
         metavar="DECAY|auto",

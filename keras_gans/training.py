@@ -109,10 +109,11 @@ def resolve_diffaugment(policy: str | None, num_images: int | None) -> str | Non
 
 
 def resolve_ema_decay(decay: float | str | None, model: str) -> float | None:
-    """The EMA decay to train with: ``"auto"`` is 0.999 for the noise-to-image models and
-    none for the image-to-image ones (their papers train without); 0 is none."""
+    """The EMA decay to train with: ``"auto"`` is the model class's ``auto_ema_decay``
+    (0.999 for the noise-to-image models and SRGAN, none for Pix2Pix and CycleGAN,
+    whose papers train without); 0 is none."""
     if decay == "auto":
-        return None if is_translation(model) else 0.999
+        return MODELS[model].auto_ema_decay
     return decay or None
 
 

@@ -217,11 +217,13 @@ def test_config_defaults_agree_with_the_models_own(model_name):
     [
         ("dcgan", "auto", 0.999),
         ("pix2pix", "auto", None),
+        ("cyclegan", "auto", None),
+        ("srgan", "auto", 0.999),
         ("dcgan", 0.0, None),
         ("srgan", 0.9, 0.9),
     ],
 )
-def test_ema_decay_auto_is_on_for_noise_models_and_off_for_translators(model, given, expected):
+def test_ema_decay_auto_follows_the_model(model, given, expected):
     from keras_gans import training
 
     config = training.TrainConfig(model=model, ema_decay=given)

@@ -444,7 +444,8 @@ def test_short_run_through_train_py(tmp_path, pair_folder, model, extra, columns
     loaded = keras.saving.load_model(run / "model.keras")
     assert type(loaded).__name__ == {"pix2pix": "Pix2Pix", "srgan": "SRGAN"}.get(model, "CycleGAN")
     assert int(loaded.g_optimizer.iterations) == 4
-    assert loaded.ema_decay == (0.9 if model == "pix2pix" else None)  # auto: off, the papers
+    # pix2pix: as given; cyclegan: auto is off (its paper); srgan: auto is ESRGAN's 0.999
+    assert loaded.ema_decay == {"pix2pix": 0.9, "srgan": 0.999}.get(model)
     from PIL import Image
 
     with Image.open(run / "samples" / "epoch_001.png") as grid:

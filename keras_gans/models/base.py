@@ -46,6 +46,7 @@ class BaseGAN(CompileMixin, GenerationMixin, keras.Model):
     default_batch_size: int = 32  # train.py's --batch-size auto
     is_critic: bool = False  # unbounded scores (WGAN) rather than real/fake logits
     can_condition: bool = True  # accepts num_classes
+    auto_ema_decay: ClassVar[float | None] = 0.999  # train.py's --ema-decay auto
     # The model's own options that train.py exposes: TrainConfig field -> argument.
     train_options: ClassVar[dict[str, str]] = {}
 

@@ -27,6 +27,8 @@ class SRGAN(PairedGAN):
     one by default, or ``"relativistic"`` as ESRGAN. A perceptual loss needs a
     feature network (VGG weights are a download): pass any Keras model on
     high-resolution images as ``feature_network`` with ``feature_weight``.
+    ``ema_decay=0.999`` (what ``train.py`` uses) translates with a moving
+    average of the generator, as ESRGAN's code does.
 
     Args:
         generator, discriminator: networks to use instead of the defaults.
@@ -41,6 +43,9 @@ class SRGAN(PairedGAN):
     """
 
     conditional_discriminator = False
+    # ESRGAN's code (BasicSR) trains with a generator EMA of 0.999; on MNIST x4 it adds
+    # 0.4 dB of PSNR at 20 epochs (benchmarks/README.md, "Image to image").
+    auto_ema_decay = 0.999
     train_options = {
         "scale": "scale",
         "loss": "adversarial_loss",

@@ -60,7 +60,9 @@ class TranslationGAN(CompileMixin, SeedStateMixin, keras.Model):
     With ``ema_decay`` every generator gets an exponential moving average
     (``ema_<name>``, see :class:`keras_gans.ema.GeneratorEMA`), updated after each
     generator step; ``call``, ``translate``, the grids and the export use it while
-    ``use_ema`` is true. The papers train without (the default here).
+    ``use_ema`` is true. The constructor leaves it off; ``train.py --ema-decay auto``
+    uses the class's ``auto_ema_decay``: off for Pix2Pix and CycleGAN (their papers
+    train without), 0.999 for SRGAN (ESRGAN's code).
     """
 
     generator_names: ClassVar[tuple[str, ...]] = ("generator",)
@@ -71,6 +73,7 @@ class TranslationGAN(CompileMixin, SeedStateMixin, keras.Model):
     is_critic: ClassVar[bool] = False
     is_translation: ClassVar[bool] = True
     default_batch_size: ClassVar[int] = 32  # train.py's --batch-size auto
+    auto_ema_decay: ClassVar[float | None] = None  # train.py's --ema-decay auto
     train_options: ClassVar[dict[str, str]] = {}
 
     @classmethod
