@@ -78,6 +78,8 @@ CONFIGS: dict[str, list[str]] = {
     "non-saturating + R1 + R2": ["--model", "dcgan", "--r1", GAMMA, "--r2", GAMMA],
     "hinge": ["--model", "dcgan", "--loss", "hinge"],
     "WGAN-GP": ["--model", "wgan-gp"],
+    # R3GAN's schedules over 20 epochs of 8,000 images (train.py's auto, for --time-to-score)
+    "R3GAN": ["--model", "r3gan", "--schedule-images", "160000"],
 }
 PUBLISHED = [
     {"model": "DCGAN (Lin et al. 2018)", "modes": 99, "kl": 3.40},

@@ -1,7 +1,7 @@
 """keras_gans: GANs as subclassed ``keras.Model`` objects, trained with ``fit``.
 
-Models: :class:`GAN`, :class:`DCGAN`, :class:`InfoGAN`, :class:`WGANGP`; image to image:
-:class:`Pix2Pix`, :class:`CycleGAN`, :class:`SRGAN`.
+Models: :class:`GAN`, :class:`DCGAN`, :class:`InfoGAN`, :class:`WGANGP`, :class:`R3GAN`;
+image to image: :class:`Pix2Pix`, :class:`CycleGAN`, :class:`SRGAN`.
 """
 
 import os as _os
@@ -16,6 +16,7 @@ from keras_gans import losses, networks  # noqa: E402
 from keras_gans.models import (  # noqa: E402
     DCGAN,
     GAN,
+    R3GAN,
     SRGAN,
     WGANGP,
     BaseGAN,
@@ -48,6 +49,7 @@ __all__ = [
     "InfoGAN",
     "LinearDecay",
     "Pix2Pix",
+    "R3GAN",
     "TranslationGAN",
     "export_generator",
     "losses",

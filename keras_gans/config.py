@@ -21,6 +21,7 @@ from keras_gans import augment, distribute, networks
 from keras_gans.models import (
     DCGAN,
     GAN,
+    R3GAN,
     SRGAN,
     WGANGP,
     BaseGAN,
@@ -45,6 +46,7 @@ MODELS: dict[str, type[BaseGAN] | type[TranslationGAN]] = {
     "dcgan": DCGAN,
     "infogan": InfoGAN,
     "wgan-gp": WGANGP,
+    "r3gan": R3GAN,
     "pix2pix": Pix2Pix,
     "cyclegan": CycleGAN,
     "srgan": SRGAN,
@@ -116,6 +118,33 @@ def integers(value: str | list[int]) -> list[int]:
         raise argparse.ArgumentTypeError(
             f"expected comma-separated integers, got {value!r}"
         ) from None
+
+
+def number_pair(value: str | list[float]) -> list[float]:
+    """Two numbers, a schedule's base and final values: ``"2e-4,5e-5"`` or a list."""
+    if isinstance(value, str):
+        try:
+            value = [float(t) for t in value.split(",")]
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"expected two numbers BASE,FINAL, got {value!r}"
+            ) from None
+    values = [FLOAT(v) for v in value]
+    if len(values) != 2:
+        raise argparse.ArgumentTypeError(f"expected two numbers BASE,FINAL, got {value!r}")
+    return values
+
+
+def images_or_auto(value: Any) -> int | str:
+    """``"auto"`` (the run's length in images) or a positive number of images."""
+    return value if value == "auto" else POSITIVE_INT(value)
+
+
+def probability_or_none(value: Any) -> float | None:
+    """A probability in (0, 1], or None."""
+    if value is None or value == "none":
+        return None
+    return ValueType(float, lambda v: 0 < v <= 1, "in (0, 1]")(value)
 
 
 def diffaugment_policy(value: str | None) -> str | None:
@@ -349,6 +378,46 @@ class TrainConfig:
         type=INT,
         metavar="K",
     )
+    width: int = option(
+        32,
+        "channels of the coarsest stage, halved at each doubling of the size down to 16 "
+        "(the paper: 768 in every stage, on GPUs)",
+        "r3gan",
+        type=POSITIVE_INT,
+    )
+    blocks_per_stage: int = option(
+        2, "residual blocks per stage (the paper: 2)", "r3gan", type=POSITIVE_INT
+    )
+    schedule_images: int | str = option(
+        "auto",
+        "training images over which the learning rate, gamma, beta_2 and EMA half-life move "
+        "from base to final along half-cosines; auto = the run's length",
+        "r3gan",
+        type=images_or_auto,
+        metavar="N|auto",
+    )
+    gamma: list[float] = option(
+        [0.05, 0.005],
+        "R1 and R2 gamma, base and final (the paper's CIFAR-10 values)",
+        "r3gan",
+        type=number_pair,
+        metavar="BASE,FINAL",
+    )
+    lr_schedule: list[float] = option(
+        [2e-4, 5e-5],
+        "learning rate of both networks, base and final (the paper's)",
+        "r3gan",
+        type=number_pair,
+        metavar="BASE,FINAL",
+    )
+    augment_p: float | None = option(
+        None,
+        "with --diffaugment, the probability that an image D sees is augmented ramps from 0 "
+        "to P (the paper's schedule); default: every image",
+        "r3gan",
+        type=probability_or_none,
+        metavar="P",
+    )
     l1_weight: float = option(
         100.0, "lambda of the L1 term (Isola et al. 2017)", "pix2pix", type=FLOAT
     )
@@ -469,6 +538,10 @@ class TrainConfig:
         if self.conditional is True and not cls.can_condition:
             able = ", ".join(name for name, m in MODELS.items() if m.can_condition)
             raise ConfigError(f"--conditional is for {able}, not {self.model}")
+        if self.model == "r3gan" and (self.g_lr is not None or self.d_lr is not None):
+            raise ConfigError(
+                "--g-lr/--d-lr: r3gan schedules its learning rate; use --lr-schedule BASE,FINAL"
+            )
         if self.reverse and self.model != "pix2pix":
             raise ConfigError(f"--reverse is for pix2pix, not {self.model}")
         if is_translation(self.model):

@@ -36,15 +36,19 @@ class GeneratorEMA:
         """Start the average at the generator's current weights."""
         self.network.set_weights(self.generator.get_weights())
 
-    def update(self, step: tf.Tensor) -> None:
+    def update(self, step: tf.Tensor, decay: tf.Tensor | None = None) -> None:
         """Move the average towards the generator after generator step ``step``.
 
         Decay ``min(decay, (1 + t) / (10 + t))`` at step t: the warm-up lets the
-        early, fast-changing weights through. Non-trainable state (batch-norm
-        statistics) is copied, not averaged.
+        early, fast-changing weights through. A model with a schedule of its
+        own passes ``decay`` (capped at :attr:`decay`) instead of the warm-up.
+        Non-trainable state (batch-norm statistics) is copied, not averaged.
         """
-        t = tf.cast(step, tf.float32)
-        decay = tf.minimum(self.decay, (1.0 + t) / (10.0 + t))
+        if decay is None:
+            t = tf.cast(step, tf.float32)
+            decay = tf.minimum(self.decay, (1.0 + t) / (10.0 + t))
+        else:
+            decay = tf.minimum(self.decay, tf.cast(decay, tf.float32))
         for ema, weight in zip(
             self.network.trainable_variables, self.generator.trainable_variables
         ):

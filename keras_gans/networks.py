@@ -12,9 +12,11 @@ that mixed-precision training computes its losses from float32 outputs.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import keras
+import numpy as np
 from keras import layers
 
 SUPPORTED_SIZES: tuple[int, ...] = (8, 16, 28, 32, 64)
@@ -614,3 +616,356 @@ def superresolution_generator(
     return keras.Model(
         inputs, layers.Activation("linear", dtype="float32", name="high_resolution")(x), name=name
     )
+
+
+# ---------------------------------------------------------------------- R3GAN
+# Huang, Gokaslan, Kuleshov and Tompkin 2024, "The GAN is dead; long live the
+# GAN! A Modern GAN Baseline", section 3 and the authors' Networks.py: residual
+# stages with a 1-3-1 inverted bottleneck and grouped 3x3 convolutions, no
+# normalisation, fix-up initialisation, bilinear-filter resampling.
+
+LEAKY_SLOPE = 0.2
+LEAKY_GAIN = math.sqrt(2.0 / (1.0 + LEAKY_SLOPE**2))  # keeps the variance through leaky ReLU
+R3GAN_BASIS: dict[int, tuple[int, int]] = {
+    8: (4, 2),
+    16: (4, 3),
+    28: (7, 3),
+    32: (4, 4),
+    64: (4, 5),
+}
+_LOWPASS = (1.0, 3.0, 3.0, 1.0)  # the authors' [1, 2, 1] filter convolved with [1, 1]
+
+
+def _msr(gain: float, fan_in: int) -> keras.initializers.Initializer:
+    """He-style initialisation ``N(0, gain^2 / fan_in)``; zeros for gain 0."""
+    if gain == 0:
+        return keras.initializers.Zeros()
+    return keras.initializers.RandomNormal(stddev=gain / math.sqrt(fan_in))
+
+
+def _conv(filters: int, kernel: int, fan_in: int, gain: float, name: str) -> layers.Layer:
+    return layers.Conv2D(
+        filters, kernel, padding="same", use_bias=False, kernel_initializer=_msr(gain, fan_in),
+        name=name,
+    )  # fmt: skip
+
+
+@keras.saving.register_keras_serializable(package="keras_gans")
+class GroupedConv2D(layers.Layer):
+    """A grouped convolution (no bias, "same" padding) run as one block-diagonal convolution.
+
+    It holds a grouped convolution's weights, ``(k, k, channels / groups,
+    filters)``, and convolves with them laid out block-diagonally. On CPU,
+    TensorFlow has no grouped convolution kernel: Keras' ``Conv2D(groups=...)``
+    falls back to XLA, which measured 30x slower than this on a 2-core CPU
+    (``benchmarks/r3gan_speed.py``), and XLA inside a replica fails under
+    ``tf.distribute``.
+    """
+
+    def __init__(self, filters: int, kernel_size: int, groups: int, gain: float, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.filters, self.kernel_size = int(filters), int(kernel_size)
+        self.groups, self.gain = int(groups), float(gain)
+        if self.filters % self.groups:
+            raise ValueError(f"filters ({filters}) must be a multiple of groups ({groups})")
+
+    def build(self, input_shape):
+        """The grouped kernel, MSR-initialised for its fan-in (k * k * channels / groups)."""
+        channels = input_shape[-1]
+        if channels % self.groups:
+            raise ValueError(f"input channels ({channels}) must be a multiple of groups")
+        per_group = channels // self.groups
+        k = self.kernel_size
+        self.kernel = self.add_weight(
+            shape=(k, k, per_group, self.filters),
+            initializer=_msr(self.gain, k * k * per_group),
+            name="kernel",
+        )
+        rows = np.arange(channels)[:, None] // per_group
+        cols = np.arange(self.filters)[None, :] // (self.filters // self.groups)
+        self.mask = (rows == cols).astype("float32")
+
+    def call(self, x):
+        """Convolve ``x`` with the block-diagonal kernel."""
+        ops = keras.ops
+        kernel = ops.tile(ops.cast(self.kernel, x.dtype), (1, 1, self.groups, 1))
+        return ops.conv(x, kernel * ops.cast(self.mask, x.dtype), padding="same")
+
+    def compute_output_shape(self, input_shape):
+        """Same height and width, ``filters`` channels."""
+        return (*input_shape[:-1], self.filters)
+
+    def get_config(self) -> dict:
+        """Filters, kernel size, groups and initialisation gain."""
+        return {
+            **super().get_config(),
+            "filters": self.filters,
+            "kernel_size": self.kernel_size,
+            "groups": self.groups,
+            "gain": self.gain,
+        }
+
+
+@keras.saving.register_keras_serializable(package="keras_gans")
+class BiasedLeakyReLU(layers.Layer):
+    """A learned per-channel bias, then leaky ReLU (slope 0.2): R3GAN's only non-linearity."""
+
+    def build(self, input_shape):
+        """One bias per channel, starting at zero."""
+        self.bias = self.add_weight(shape=(input_shape[-1],), initializer="zeros", name="bias")
+
+    def call(self, x):
+        """``leaky_relu(x + bias)``."""
+        return keras.ops.leaky_relu(x + keras.ops.cast(self.bias, x.dtype), LEAKY_SLOPE)
+
+
+@keras.saving.register_keras_serializable(package="keras_gans")
+class Resample(layers.Layer):
+    """Interpolative 2x up- or down-sampling with the ``[1, 3, 3, 1]`` low-pass filter.
+
+    R3GAN's resampling (StyleGAN2's upfirdn2d with that filter): upsampling
+    inserts zeros and filters (gain 4), which is bilinear interpolation with
+    half-pixel centres; downsampling filters and keeps every second pixel.
+    """
+
+    def __init__(self, mode: str, **kwargs) -> None:
+        super().__init__(**kwargs)
+        if mode not in ("up", "down"):
+            raise ValueError(f"mode must be 'up' or 'down', got {mode!r}")
+        self.mode = mode
+
+    def call(self, x):
+        """Resample each channel of ``x`` (NHWC) on its own, one axis at a time."""
+        for axis in (1, 2):
+            x = self._up(x, axis) if self.mode == "up" else self._down(x, axis)
+        return x
+
+    @staticmethod
+    def _shift(x, axis: int, by: int):
+        """``x`` moved ``by`` pixels along ``axis``, zeros shifted in (upfirdn2d's padding)."""
+        ops, n = keras.ops, x.shape[axis]
+        pad = [[0, 0]] * 4
+        pad[axis] = [by, 0] if by > 0 else [0, -by]
+        start = [0] * 4
+        start[axis] = 0 if by > 0 else -by
+        size = [-1 if a == 0 else d for a, d in enumerate(x.shape)]
+        size[axis] = n
+        return ops.slice(ops.pad(x, pad), start, size)
+
+    def _up(self, x, axis: int):
+        # out[2i] = (x[i-1] + 3 x[i]) / 4, out[2i+1] = (3 x[i] + x[i+1]) / 4
+        ops = keras.ops
+        even = (self._shift(x, axis, 1) + 3.0 * x) / 4.0
+        odd = (3.0 * x + self._shift(x, axis, -1)) / 4.0
+        both = ops.stack([even, odd], axis=axis + 1)
+        shape = list(x.shape)
+        shape[0], shape[axis] = -1, 2 * shape[axis]
+        return ops.reshape(both, shape)
+
+    def _down(self, x, axis: int):
+        # out[j] = (x[2j-1] + 3 x[2j] + 3 x[2j+1] + x[2j+2]) / 8
+        ops = keras.ops
+        if x.shape[axis] % 2:
+            pad = [[0, 0]] * 4
+            pad[axis] = [0, 1]
+            x = ops.pad(x, pad)
+        shape = list(x.shape)
+        shape[0], shape[axis] = -1, shape[axis] // 2
+        shape.insert(axis + 1, 2)
+        pairs = ops.reshape(x, shape)
+        a, b = (ops.squeeze(half, axis + 1) for half in ops.split(pairs, 2, axis=axis + 1))
+        return (self._shift(b, axis, 1) + 3.0 * (a + b) + self._shift(a, axis, -1)) / 8.0
+
+    def compute_output_shape(self, input_shape):
+        """Height and width doubled (``up``) or halved, rounding up (``down``)."""
+        n, h, w, c = input_shape
+        if self.mode == "up":
+            return (n, 2 * h, 2 * w, c)
+        return (n, (h + 1) // 2, (w + 1) // 2, c)
+
+    def get_config(self) -> dict:
+        """The mode."""
+        return {**super().get_config(), "mode": self.mode}
+
+
+@keras.saving.register_keras_serializable(package="keras_gans")
+class GenerativeBasis(layers.Layer):
+    """R3GAN's first generator layer: a learned ``size x size`` basis per channel, scaled by
+    a linear map of the input vector."""
+
+    def __init__(self, channels: int, size: int, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.channels, self.size = int(channels), int(size)
+
+    def build(self, input_shape):
+        """The basis, ``N(0, 1)``, and the linear map (MSR initialisation)."""
+        self.basis = self.add_weight(
+            shape=(self.size, self.size, self.channels),
+            initializer=keras.initializers.RandomNormal(stddev=1.0),
+            name="basis",
+        )
+        self.kernel = self.add_weight(
+            shape=(input_shape[-1], self.channels),
+            initializer=_msr(1.0, input_shape[-1]),
+            name="kernel",
+        )
+
+    def call(self, z):
+        """``basis * (z @ kernel)``, broadcast over the basis' pixels."""
+        scale = keras.ops.matmul(z, keras.ops.cast(self.kernel, z.dtype))
+        return keras.ops.cast(self.basis, z.dtype)[None] * scale[:, None, None, :]
+
+    def compute_output_shape(self, input_shape):
+        """``(batch, size, size, channels)``."""
+        return (input_shape[0], self.size, self.size, self.channels)
+
+    def get_config(self) -> dict:
+        """Channels and size."""
+        return {**super().get_config(), "channels": self.channels, "size": self.size}
+
+
+@keras.saving.register_keras_serializable(package="keras_gans")
+class ClipAtInference(layers.Layer):
+    """The identity while training, a clip to [-1, 1] at inference.
+
+    R3GAN's generator ends linearly (no tanh), and its authors clamp images to
+    the data range when they save them; this keeps the package's contract that
+    sampled and exported images lie in [-1, 1] without changing training.
+    """
+
+    def call(self, x, training=None):
+        """``x`` when training, else ``clip(x, -1, 1)``."""
+        return x if training else keras.ops.clip(x, -1.0, 1.0)
+
+
+def r3gan_widths(width: int, stages: int, min_width: int = 16) -> list[int]:
+    """Channels per stage, coarsest first: ``width`` halved at each doubling of the size,
+    down to ``min_width`` (or ``width`` if smaller), as the paper's larger-image configurations
+    narrow their high-resolution stages; it keeps the full-resolution stages cheap on a CPU."""
+    return [max(width >> i, min(width, min_width)) for i in range(stages)]
+
+
+def r3gan_residual_block(
+    x: keras.KerasTensor, total_blocks: int, expansion: int, group_channels: int, name: str
+) -> keras.KerasTensor:
+    """``x + branch(x)``: 1x1 expand, grouped 3x3, 1x1 project, biased leaky ReLU between.
+
+    Fix-up initialisation (Huang et al. 2024, section 3.2): the projection
+    starts at zero, so the block is the identity at initialisation; the two
+    other layers are scaled by ``total_blocks ** (-1/4)`` (``L^(-1/(2m-2))``
+    with m = 3 layers) so that the trained branches add little variance.
+    """
+    channels = x.shape[-1]
+    wide = channels * expansion
+    groups = max(1, wide // group_channels)
+    gain = LEAKY_GAIN * total_blocks ** (-1.0 / 4.0)
+    y = _conv(wide, 1, channels, gain, f"{name}_expand")(x)
+    y = BiasedLeakyReLU(name=f"{name}_act1")(y)
+    y = GroupedConv2D(wide, 3, groups, gain, name=f"{name}_grouped")(y)
+    y = BiasedLeakyReLU(name=f"{name}_act2")(y)
+    y = _conv(channels, 1, wide, 0.0, f"{name}_project")(y)
+    return layers.Add(name=f"{name}_add")([x, y])
+
+
+def r3gan_generator(
+    latent_dim: int,
+    image_shape: Sequence[int],
+    *,
+    width: int = 32,
+    blocks_per_stage: int = 2,
+    expansion: int = 2,
+    group_channels: int = 16,
+    num_classes: int | None = None,
+    name: str = "generator",
+) -> keras.Model:
+    """R3GAN's generator (Huang et al. 2024); stage widths from :func:`r3gan_widths`.
+
+    A generative basis at the starting size (4x4, or 7x7 for 28-pixel
+    images), ``blocks_per_stage`` residual blocks per stage, bilinear 2x
+    upsampling between stages and a 1x1 convolution to the image. With
+    ``num_classes`` the input is ``[z, labels]`` and a learned class embedding
+    of ``latent_dim`` values is joined to ``z`` (the authors' code). The output
+    is linear while training and clipped to [-1, 1] at inference.
+    """
+    shape = validate_image_shape(image_shape)
+    start, stages = R3GAN_BASIS[shape[0]]
+    total = stages * blocks_per_stage
+    z = keras.Input((latent_dim,), name="z")
+    inputs, x = z, z
+    if num_classes is not None:
+        labels = _labels_input()
+        embedded = layers.Embedding(
+            num_classes,
+            latent_dim,
+            embeddings_initializer=_msr(1.0, num_classes),
+            name="label_embedding",
+        )(labels)
+        inputs, x = [z, labels], layers.Concatenate(name="join_label")([z, embedded])
+    widths = r3gan_widths(width, stages)
+    x = GenerativeBasis(widths[0], start, name="basis")(x)
+    for stage in range(stages):
+        if stage:
+            if widths[stage] != widths[stage - 1]:
+                x = _conv(widths[stage], 1, widths[stage - 1], 1.0, f"g{stage}_narrow")(x)
+            x = Resample("up", name=f"up_{stage}")(x)
+        for block in range(blocks_per_stage):
+            x = r3gan_residual_block(x, total, expansion, group_channels, f"g{stage}_{block}")
+    x = layers.Conv2D(
+        shape[2], 1, use_bias=False, kernel_initializer=_msr(1.0, widths[-1]),
+        dtype="float32", name="to_image",
+    )(x)  # fmt: skip
+    return keras.Model(inputs, ClipAtInference(dtype="float32", name="images")(x), name=name)
+
+
+def r3gan_discriminator(
+    image_shape: Sequence[int],
+    *,
+    width: int = 32,
+    blocks_per_stage: int = 2,
+    expansion: int = 2,
+    group_channels: int = 16,
+    num_classes: int | None = None,
+    name: str = "discriminator",
+) -> keras.Model:
+    """R3GAN's discriminator (Huang et al. 2024), the generator's mirror image.
+
+    A 1x1 convolution from the image, residual stages with bilinear 2x
+    downsampling after each but the last, then the discriminative basis (a
+    depthwise convolution over the whole 4x4 or 7x7 map) and a linear logit.
+    Conditional (``num_classes``): the basis gives ``width`` features and the
+    logit is their dot product with a learned class embedding (the authors' code).
+    """
+    shape = validate_image_shape(image_shape)
+    start, stages = R3GAN_BASIS[shape[0]]
+    total = stages * blocks_per_stage
+    widths = r3gan_widths(width, stages)[::-1]
+    images = keras.Input(shape, name="images")
+    x = _conv(widths[0], 1, shape[2], 1.0, "from_image")(images)
+    for stage in range(stages):
+        for block in range(blocks_per_stage):
+            x = r3gan_residual_block(x, total, expansion, group_channels, f"d{stage}_{block}")
+        if stage < stages - 1:
+            x = Resample("down", name=f"down_{stage}")(x)
+            if widths[stage + 1] != widths[stage]:
+                x = _conv(widths[stage + 1], 1, widths[stage], 1.0, f"d{stage}_widen")(x)
+    x = layers.DepthwiseConv2D(
+        start, use_bias=False, depthwise_initializer=_msr(1.0, start * start), name="basis"
+    )(x)
+    x = layers.Flatten(name="flatten")(x)
+    out_dim = 1 if num_classes is None else width
+    out = layers.Dense(
+        out_dim, use_bias=False, kernel_initializer=_msr(1.0, width), dtype="float32",
+        name="logits" if num_classes is None else "features",
+    )(x)  # fmt: skip
+    if num_classes is None:
+        return keras.Model(images, out, name=name)
+    labels = _labels_input()
+    embedded = layers.Embedding(
+        num_classes,
+        width,
+        embeddings_initializer=_msr(1.0 / math.sqrt(width), num_classes),
+        dtype="float32",
+        name="class_embedding",
+    )(labels)
+    logits = layers.Dot(axes=1, dtype="float32", name="logits")([out, embedded])
+    return keras.Model([images, labels], logits, name=name)

@@ -142,7 +142,8 @@ def build_model(
         "ema_decay": resolve_ema_decay(config.ema_decay, config.model),
         "spectral_norm": config.spectral_norm,
         "diffaugment": resolve_diffaugment(config.diffaugment, None),
-        **config.model_options(),
+        # an "auto" left unresolved (a caller of its own) takes the model's default
+        **{k: v for k, v in config.model_options().items() if v != "auto"},
     }
     # "auto" is resolved by run() (resolve_conditional); a caller of its own that
     # leaves it conditions exactly when it passes num_classes.
@@ -359,10 +360,15 @@ class _Run:
         if steps_per_epoch < 1:
             raise ConfigError("the data set yields no full batch: lower --batch-size")
         # Recorded resolved in config.json, so a resumed run augments the same way.
+        epoch_images = steps_per_epoch * config.batch_size
         self.config = dataclasses.replace(
             config,
-            diffaugment=resolve_diffaugment(
-                config.diffaugment, steps_per_epoch * config.batch_size
+            diffaugment=resolve_diffaugment(config.diffaugment, epoch_images),
+            schedule_images=(
+                config.epochs * epoch_images
+                if config.schedule_images == "auto"
+                and "schedule_images" in MODELS[config.model].train_options
+                else config.schedule_images
             ),
         )
         shape = tuple(int(d) for d in image_spec.shape[1:])

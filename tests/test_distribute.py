@@ -51,6 +51,7 @@ def test_one_mirrored_step_equals_one_single_device_step():
         "wgan_gp",
         "conditional_wgan_gp",
         "relativistic_r1_r2_dcgan",
+        "r3gan",
         "pix2pix",
         "srgan",
         "cyclegan",

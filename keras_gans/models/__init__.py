@@ -6,6 +6,7 @@ from keras_gans.models.dcgan import DCGAN
 from keras_gans.models.gan import GAN
 from keras_gans.models.infogan import InfoGAN
 from keras_gans.models.pix2pix import Pix2Pix
+from keras_gans.models.r3gan import R3GAN
 from keras_gans.models.srgan import SRGAN
 from keras_gans.models.translation import LinearDecay, TranslationGAN
 from keras_gans.models.wgan_gp import WGANGP
@@ -13,6 +14,7 @@ from keras_gans.models.wgan_gp import WGANGP
 __all__ = [
     "DCGAN",
     "GAN",
+    "R3GAN",
     "SRGAN",
     "WGANGP",
     "BaseGAN",

@@ -219,8 +219,12 @@ class BaseGAN(CompileMixin, GenerationMixin, keras.Model):
         """One step of the generator optimizer, then of the EMA generator if any."""
         terms = self.apply_update(self.g_optimizer, self.generator.trainable_variables, loss_fn)
         if self.ema is not None:
-            self.ema.update(self.g_optimizer.iterations)
+            self.ema.update(self.g_optimizer.iterations, self.scheduled_ema_decay())
         return terms
+
+    def scheduled_ema_decay(self) -> tf.Tensor | None:
+        """The EMA decay of this step when the model schedules it; None for the EMA's warm-up."""
+        return None
 
     @staticmethod
     def score_logs(real_scores: tf.Tensor, fake_scores: tf.Tensor) -> dict[str, tf.Tensor]:

@@ -155,7 +155,7 @@ class GAN(BaseGAN):
             loss = d_loss_fn(real_logits, fake_logits)
             penalties = self._penalties(real_a, fake_a, labels, d_step)
             for name, value in penalties.items():
-                loss += 0.5 * getattr(self, f"{name}_gamma") * value
+                loss += 0.5 * self.penalty_weight(name) * value
             return loss, {"d_loss": loss, **self.score_logs(real_logits, fake_logits), **penalties}
 
         logs = self.update_discriminator(discriminator_loss, second_order=self.zero_centred_penalty)
@@ -175,6 +175,10 @@ class GAN(BaseGAN):
 
         logs |= self.update_generator(generator_loss)
         return self._log(logs)
+
+    def penalty_weight(self, name: str) -> float | tf.Tensor:
+        """Gamma of penalty ``name`` (``"r1"`` or ``"r2"``) at this step: its ``*_gamma``."""
+        return getattr(self, f"{name}_gamma")
 
     def _penalties(
         self, real: tf.Tensor, fake: tf.Tensor, labels: tf.Tensor | None, d_step: tf.Tensor

@@ -50,6 +50,8 @@ def build(name):
         return keras_gans.SRGAN(image_shape=SHAPE, scale=2, base_filters=4, blocks=1, seed=0)
     if name == "cyclegan":  # a pool smaller than the batch: the step fills it and swaps
         return keras_gans.CycleGAN(image_shape=SHAPE, base_filters=4, blocks=1, pool_size=4, seed=0)
+    if name == "r3gan":  # its schedule sets the learning rate: SGD's 0.5, as the others
+        return keras_gans.R3GAN(width=8, lr_schedule=(0.5, 0.5), ema_decay=0.999, **kwargs)
     if name == "infogan":  # the information term in this one step
         return keras_gans.InfoGAN(info_warmup=0, **kwargs)
     return keras_gans.DCGAN(**kwargs)
@@ -131,6 +133,7 @@ if __name__ == "__main__":
             "wgan_gp",
             "conditional_wgan_gp",
             "relativistic_r1_r2_dcgan",
+            "r3gan",
             "pix2pix",
             "srgan",
             "cyclegan",
