@@ -742,15 +742,14 @@ class Resample(layers.Layer):
 
     @staticmethod
     def _shift(x, axis: int, by: int):
-        """``x`` moved ``by`` pixels along ``axis``, zeros shifted in (upfirdn2d's padding)."""
+        """``x`` moved one pixel along ``axis`` (``by`` = 1 or -1), a zero shifted in
+        (upfirdn2d's padding). Pad and split, not slice: under XLA the gradient of a
+        slice has no gradient of its own, which R1 and R2 need."""
         ops, n = keras.ops, x.shape[axis]
         pad = [[0, 0]] * 4
-        pad[axis] = [by, 0] if by > 0 else [0, -by]
-        start = [0] * 4
-        start[axis] = 0 if by > 0 else -by
-        size = [-1 if a == 0 else d for a, d in enumerate(x.shape)]
-        size[axis] = n
-        return ops.slice(ops.pad(x, pad), start, size)
+        pad[axis] = [1, 0] if by > 0 else [0, 1]
+        head, tail = ops.split(ops.pad(x, pad), [n] if by > 0 else [1], axis=axis)
+        return head if by > 0 else tail
 
     def _up(self, x, axis: int):
         # out[2i] = (x[i-1] + 3 x[i]) / 4, out[2i+1] = (3 x[i] + x[i+1]) / 4

@@ -234,3 +234,21 @@ def test_train_options():
         TrainConfig(model="dcgan", width=16).validate()
     with pytest.raises(ConfigError, match="gamma"):
         TrainConfig(model="r3gan", gamma=[0.1]).validate()
+
+
+@pytest.mark.parametrize(
+    "policy,jit",
+    [("float32", True), ("mixed_bfloat16", False), ("mixed_float16", False)],
+)
+def test_fit_with_xla_and_mixed_precision(policy, jit):
+    """XLA needs every op's second derivative (R1/R2 through the resampling); mixed
+    precision needs float32 outputs and losses."""
+    keras.config.set_dtype_policy(policy)
+    model = keras_gans.R3GAN(image_shape=SHAPE, width=8, latent_dim=4, seed=0)
+    model.compile(jit_compile=jit)
+    before = [w.copy() for w in model.generator.get_weights()]
+    history = model.fit(_batches(16), epochs=1, verbose=0).history
+    assert all(np.isfinite(v[-1]) for v in history.values())
+    assert history["r1"][-1] > 0
+    assert any(not np.array_equal(a, b) for a, b in zip(before, model.generator.get_weights()))
+    assert model.generate(2).dtype == np.float32
