@@ -52,6 +52,7 @@ DEFAULT_MNIST = ROOT.parent / "shared" / "data" / "mnist"
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
+from mode_coverage import machine  # noqa: E402  (benchmarks/, the script's folder)
 
 from keras_gans import data, evaluation, synthetic  # noqa: E402
 from keras_gans.images import image_grid, save_png  # noqa: E402
@@ -69,13 +70,15 @@ def write_folder(images: np.ndarray, labels: np.ndarray, folder: Path, copies: i
             save_png(image_grid(image[None], columns=1, padding=0), path)
 
 
-def train_gan(folder: Path, run_dir: Path, seed: int, epochs: int) -> tuple[Path, float]:
+def train_gan(
+    folder: Path, run_dir: Path, seed: int, epochs: int, extra: tuple[str, ...] = ()
+) -> tuple[Path, float]:
     """A conditional DCGAN through train.py; returns its run directory and seconds."""
     shutil.rmtree(run_dir, ignore_errors=True)
     command = [
         sys.executable, str(ROOT / "train.py"), "--model", "dcgan", "--conditional",
         "--dataset", str(folder), "--epochs", str(epochs), "--seed", str(seed),
-        "--run-dir", str(run_dir), "--no-diagnostics",
+        "--run-dir", str(run_dir), "--no-diagnostics", *extra,
     ]  # fmt: skip
     start = time.time()
     result = subprocess.run(command, capture_output=True, text=True)
@@ -158,6 +161,13 @@ def main() -> None:
     p.add_argument("--gan-steps", type=int, default=3000)
     p.add_argument("--classifier-steps", type=int, default=800)
     p.add_argument("--full-epochs", type=int, default=20, help="the all-8,000 model; 0 skips")
+    p.add_argument(
+        "--full-seeds",
+        default=None,
+        help="comma-separated seeds of the all-8,000 model, each a row of 'full_runs' "
+        "(default: seed 0, the 'full' row)",
+    )
+    p.add_argument("--full-batch-size", type=int, default=None, help="the all-8,000 model's")
     p.add_argument("--work", default=str(HERE / "work" / "augmentation"))
     p.add_argument("--out", default=str(HERE / "results" / "augmentation.json"))
     p.add_argument("--quick", action="store_true", help="a smoke-size run of the whole script")
@@ -190,14 +200,25 @@ def main() -> None:
     if args.full_epochs:
         folder = work / "all_8000"
         write_folder(pool_x, pool_y, folder)
-        run_dir, seconds = train_gan(folder, work / "runs" / "all_8000", 0, args.full_epochs)
-        model = keras.saving.load_model(run_dir / "model.keras")
-        cas = evaluation.classification_accuracy_score(model, pool_x, pool_y, test_x, test_y)
-        report["full"] = {"epochs": args.full_epochs, "seconds": round(seconds), **cas}
-        save()
-        print(json.dumps({k: v for k, v in report["full"].items() if k != "per_class"}))
+        extra = () if args.full_batch_size is None else ("--batch-size", str(args.full_batch_size))
+        for seed in [0] if args.full_seeds is None else map(int, args.full_seeds.split(",")):
+            run_dir, seconds = train_gan(
+                folder, work / "runs" / f"all_8000_seed{seed}", seed, args.full_epochs, extra
+            )
+            keras.backend.clear_session()
+            model = keras.saving.load_model(run_dir / "model.keras")
+            cas = evaluation.classification_accuracy_score(model, pool_x, pool_y, test_x, test_y)
+            row = {"epochs": args.full_epochs, "seconds": round(seconds), **cas}
+            row.update(seed=seed, batch_size=args.full_batch_size or "auto", machine=machine())
+            if args.full_seeds is None:
+                report["full"] = row
+            else:
+                key = f"epochs {args.full_epochs}, batch {row['batch_size']}, seed {seed}"
+                report.setdefault("full_runs", {})[key] = row
+            save()
+            print(json.dumps({k: v for k, v in row.items() if k != "per_class"}), flush=True)
 
-    for k in (int(k) for k in args.k.split(",")):
+    for k in (int(k) for k in args.k.split(",") if k):  # --k "" runs the full model only
         for seed in (int(s) for s in args.seeds.split(",")):
             rng = np.random.default_rng(seed)
             chosen = np.concatenate(

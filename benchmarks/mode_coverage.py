@@ -116,6 +116,12 @@ def machine() -> str:
     return f"{model or platform.machine()} ({units}), {os.cpu_count()} cores"
 
 
+def save_report(out: Path, report: dict) -> None:
+    """Write the results (after every scored run, so that an interrupted one keeps them)."""
+    out.parent.mkdir(exist_ok=True)
+    out.write_text(json.dumps(report, indent=2))
+
+
 def stack(digits: np.ndarray, labels: np.ndarray, count: int, seed: int):
     """``count`` RGB images whose channels are digits drawn uniformly; their modes 0..999."""
     picks = np.random.default_rng(seed).integers(0, len(digits), (count, 3))
@@ -248,16 +254,19 @@ def time_to_score(args: argparse.Namespace) -> None:
             name, extra = name.split(":", 1)
             CONFIGS[name] = shlex.split(extra)
         for seed in seeds:
+            options = vars(build_parser().parse_args([*CONFIGS[name], "--seed", str(seed)]))
+            options.pop("verbose")
+            # The protocol's batch is 64; a configuration may name its own (train.py's auto: 32).
+            batch = 64 if options["batch_size"] == "auto" else int(options["batch_size"])
+            steps = 8000 // batch
             train_ds = (
                 tf.data.Dataset.from_tensor_slices(images[:8000])
                 .shuffle(8000, seed=seed)
-                .batch(64, drop_remainder=True)
+                .batch(batch, drop_remainder=True)
                 .cache()
                 .repeat()
                 .prefetch(tf.data.AUTOTUNE)
             )
-            options = vars(build_parser().parse_args([*CONFIGS[name], "--seed", str(seed)]))
-            options.pop("verbose")
             keras.backend.clear_session()
             keras.utils.set_random_seed(seed)
             gan = training.build_model(training.TrainConfig(**options), (28, 28, 1))
@@ -267,12 +276,12 @@ def time_to_score(args: argparse.Namespace) -> None:
                 seconds = []
                 for epoch in range(2):
                     start = time.time()
-                    gan.fit(train_ds, initial_epoch=epoch, epochs=epoch + 1, steps_per_epoch=125)
+                    gan.fit(train_ds, initial_epoch=epoch, epochs=epoch + 1, steps_per_epoch=steps)
                     seconds.append(round(time.time() - start, 1))
                 row = results.setdefault(key, {})
                 row.update(epoch_seconds_alone=seconds[1], first_epoch_seconds=seconds[0])
                 row["timing_machine"] = machine()
-                out.write_text(json.dumps(report, indent=2))
+                save_report(out, report)
                 continue
             row = {
                 "target": args.time_to_score,
@@ -282,11 +291,15 @@ def time_to_score(args: argparse.Namespace) -> None:
                 "train_seconds": 0.0,
                 "seed": seed,
             }
-            row.update(train_args=CONFIGS[name], machine=machine())
+            row.update(train_args=CONFIGS[name], machine=machine(), batch_size=batch)
             for epoch in range(args.max_epochs):
                 start = time.time()
                 gan.fit(
-                    train_ds, initial_epoch=epoch, epochs=epoch + 1, steps_per_epoch=125, verbose=0
+                    train_ds,
+                    initial_epoch=epoch,
+                    epochs=epoch + 1,
+                    steps_per_epoch=steps,
+                    verbose=0,
                 )
                 row["train_seconds"] = round(row["train_seconds"] + time.time() - start, 1)
                 samples = gan.generate(2000, seed=1)
@@ -301,8 +314,7 @@ def time_to_score(args: argparse.Namespace) -> None:
                     row["seconds_to_target"] = row["train_seconds"]
                 # Written every epoch so that an interrupted run keeps the epochs it scored.
                 results[key] = {**results.get(key, {}), **row}
-                out.parent.mkdir(exist_ok=True)
-                out.write_text(json.dumps(report, indent=2))
+                save_report(out, report)
                 if row["reached"] and not args.full:
                     break
 
@@ -431,8 +443,7 @@ def main() -> None:
                 )
             report["configurations"][f"{name}, {epochs} epochs, seed {args.seed}"] = row
             print(name, json.dumps(row), flush=True)
-            out.parent.mkdir(exist_ok=True)
-            out.write_text(json.dumps(report, indent=2))
+            save_report(out, report)
         finished = [
             (r["kl"], r["train_args"])
             for r in report["configurations"].values()
@@ -440,8 +451,7 @@ def main() -> None:
         ]
         if finished:
             report["recommended_train_args"] = min(finished)[1]
-        out.parent.mkdir(exist_ok=True)
-        out.write_text(json.dumps(report, indent=2))
+        save_report(out, report)
 
 
 if __name__ == "__main__":

@@ -6,8 +6,9 @@ import pytest
 import tensorflow as tf
 from conftest import InjectNaN, make_model, random_images
 
-from keras_gans import callbacks, data, evaluation, training
+from keras_gans import callbacks, data, evaluation, networks, training
 from keras_gans.cli import train as train_cli
+from keras_gans.ema import GeneratorEMA
 from keras_gans.export import export_generator
 
 
@@ -50,6 +51,34 @@ def test_ema_is_saved_restored_and_exported(tmp_path):
     np.testing.assert_allclose(out, model.ema_generator(z).numpy(), atol=1e-5)
     # The raw generator gives other images: the EMA is what was exported.
     assert np.max(np.abs(out - model.generator(z).numpy())) > 1e-5
+
+
+def test_ema_generator_keeps_batch_norm_statistics_of_its_own():
+    generator = networks.dcgan_generator(4, (8, 8, 1))
+    ema = GeneratorEMA(generator, 0.5)
+    ema.reset()
+    project = generator.get_layer("project")
+    project.kernel.assign(project.kernel + 1.0)  # the trained generator moves away
+    z = np.random.default_rng(0).normal(size=(16, 4)).astype("float32")
+    bn = ema.network.get_layer("project_bn")
+    old_mean, old_var = bn.moving_mean.numpy().copy(), bn.moving_variance.numpy().copy()
+    ema.update(tf.constant(100), inputs=z)
+    # The average's own pre-norm activations, with its averaged kernel, set its statistics.
+    averaged = ema.network.get_layer("project").kernel.numpy()
+    np.testing.assert_allclose(averaged, project.kernel.numpy() - 0.5, rtol=1e-6)
+    activations = z @ averaged
+    m = bn.momentum
+    np.testing.assert_allclose(
+        bn.moving_mean.numpy(), m * old_mean + (1 - m) * activations.mean(0), rtol=1e-4, atol=1e-6
+    )
+    np.testing.assert_allclose(
+        bn.moving_variance.numpy(), m * old_var + (1 - m) * activations.var(0), rtol=1e-4
+    )
+    # Not the generator's statistics, which the EMA copies when it is given no inputs.
+    own = generator.get_layer("project_bn")
+    assert not np.allclose(bn.moving_mean.numpy(), own.moving_mean.numpy())
+    ema.update(tf.constant(101))
+    np.testing.assert_array_equal(bn.moving_mean.numpy(), own.moving_mean.numpy())
 
 
 def test_invalid_ema_decay():

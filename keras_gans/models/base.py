@@ -215,11 +215,15 @@ class BaseGAN(CompileMixin, GenerationMixin, keras.Model):
             self.d_optimizer, self.discriminator.trainable_variables, loss_fn, prune
         )
 
-    def update_generator(self, loss_fn: LossFn) -> dict[str, tf.Tensor]:
-        """One step of the generator optimizer, then of the EMA generator if any."""
+    def update_generator(self, loss_fn: LossFn, inputs: Any = None) -> dict[str, tf.Tensor]:
+        """One step of the generator optimizer, then of the EMA generator if any.
+
+        ``inputs``: the step's generator inputs, on which the EMA generator
+        refreshes its own batch-norm statistics (:meth:`GeneratorEMA.update`).
+        """
         terms = self.apply_update(self.g_optimizer, self.generator.trainable_variables, loss_fn)
         if self.ema is not None:
-            self.ema.update(self.g_optimizer.iterations, self.scheduled_ema_decay())
+            self.ema.update(self.g_optimizer.iterations, self.scheduled_ema_decay(), inputs)
         return terms
 
     def scheduled_ema_decay(self) -> tf.Tensor | None:

@@ -173,7 +173,7 @@ class GAN(BaseGAN):
             loss = g_loss_fn(real_logits, fake_logits)
             return loss, {"g_loss": loss}
 
-        logs |= self.update_generator(generator_loss)
+        logs |= self.update_generator(generator_loss, z if labels is None else [z, labels])
         return self._log(logs)
 
     def penalty_weight(self, name: str) -> float | tf.Tensor:

@@ -359,7 +359,7 @@ class InfoGAN(BaseGAN):
             info = self._info_loss(z, *self._q_output(fake, fake_output))
             return g_loss + self._info_lambda() * info, {"g_loss": g_loss, "info_loss": info}
 
-        logs |= self.update_generator(generator_loss)
+        logs |= self.update_generator(generator_loss, z)
         return self._log(logs)
 
     def get_config(self) -> dict[str, Any]:

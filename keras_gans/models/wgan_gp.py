@@ -121,7 +121,8 @@ class WGANGP(ConvNetworksMixin, BaseGAN):
             loss = losses.wasserstein_generator_loss(critic(self.augment(self.fake(z, labels))))
             return loss, {"g_loss": loss}
 
-        return self._log(self.update_generator(generator_loss))
+        inputs = z if labels is None else [z, labels]
+        return self._log(self.update_generator(generator_loss, inputs))
 
     def get_config(self) -> dict[str, Any]:
         """Configuration, including ``critic_steps`` and ``gp_weight``."""

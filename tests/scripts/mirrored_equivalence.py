@@ -72,6 +72,9 @@ def main(names):
     x = np.random.default_rng(0).uniform(-1, 1, (16, *SHAPE)).astype("float32")
     strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
     for name in names:
+        # Seeded initial weights: with random ones a step's size varied from run to run, and
+        # one run's smallest (0.009) fell below the test's 1e-2 floor.
+        keras.utils.set_random_seed(0)
         single = build(name)
         single.compile(**optimizers(name))
         with strategy.scope():
