@@ -45,7 +45,9 @@ def plot(results: Path) -> Path:
     score_ax.legend(fontsize=8, loc="lower right")
     score_ax.grid(alpha=0.3)
     fid_ax.grid(alpha=0.3)
-    fig.suptitle(f"MNIST 28x28, batch 64: one line per seed ({results.name})", fontsize=10)
+    batches = sorted({str(row.get("batch_size", 64)) for row in rows.values()})
+    title = f"MNIST 28x28, batch {'/'.join(batches)}: one line per seed ({results.name})"
+    fig.suptitle(title, fontsize=10)
     out = results.with_suffix(".png")
     fig.savefig(out, dpi=120)
     plt.close(fig)
